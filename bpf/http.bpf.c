@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * HTTP/1.x server spans. Two attach mechanisms feed the same logic (bpf/http.bpf.h); the
+ * agent loads one of them:
+ *  - sock: tp_btf sock:sock_recv_length / sock_send_length (Linux 6.5+) run only for socket
+ *    I/O; the syscall's buffer comes from the task's saved user registers. Closes come from
+ *    sock:inet_sock_set_state. Connections are keyed by their struct sock.
+ *  - syscalls: syscall enter/exit tracepoints (every kernel); connections keyed by tgid and fd.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "http.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ---- sock path ------------------------------------------------------------------------- */
+
+/* x86_64 syscall numbers of the calls that move socket data through a user buffer */
+enum {
+	NR_read = 0,
+	NR_write = 1,
+	NR_readv = 19,
+	NR_writev = 20,
+	NR_sendto = 44,
+	NR_recvfrom = 45,
+	NR_sendmsg = 46,
+	NR_recvmsg = 47,
+};
+
+/* The user buffer of the syscall the current task is in, from its saved registers. */
+static __always_inline const void *sock_syscall_buf(struct task_struct *task)
+{
+	struct pt_regs *regs;
+
+	if (task->flags & O11Y_PF_KTHREAD)
+		return NULL;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	switch (regs->orig_ax) {
+	case NR_read:
+	case NR_write:
+	case NR_sendto:
+	case NR_recvfrom:
+		return (const void *)regs->si;
+	case NR_readv:
+	case NR_writev:
+		return http_user_buf(BUF_IOV, regs->si);
+	case NR_sendmsg:
+	case NR_recvmsg:
+		return http_user_buf(BUF_MSG, regs->si);
+	}
+	return NULL; /* sendfile, splice, io_uring, kernel users: no user buffer to look at */
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	const void *buf;
+
+	if (ret < 4 || (flags & O11Y_MSG_PEEK) || (pid_tgid >> 32) == cfg_self_tgid)
+		return 0;
+	buf = sock_syscall_buf(bpf_get_current_task_btf());
+	if (buf)
+		http_recv((__u64)sk, sk, 0, buf, ret, pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	const void *buf = NULL;
+
+	if (ret <= 0 || (pid_tgid >> 32) == cfg_self_tgid)
+		return 0;
+	/* most sends on a socket are not HTTP: look up the connection before the registers */
+	if (!bpf_map_lookup_elem(&http_conns, &sk))
+		return 0;
+	task = bpf_get_current_task_btf();
+	buf = sock_syscall_buf(task);
+	http_send((__u64)sk, buf, ret, pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	/* our close() (FIN_WAIT1), after the peer's FIN (LAST_ACK), or a reset/abort (CLOSE) */
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)
+		http_close((__u64)sk, bpf_get_current_pid_tgid());
+	return 0;
+}
+
+/* ---- syscall path ---------------------------------------------------------------------- */
+
+struct sys_args {
+	__u64 arg;  /* buffer, iovec or msghdr address */
+	__u32 fd;
+	__u8 kind;  /* enum http_buf_kind */
+	__u8 recv;  /* 1: a read, 0: a write */
+	__u8 pad[2];
+};
+
+/* syscall arguments between enter and exit, by thread */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sys_args);
+} sys_args SEC(".maps");
+
+static __always_inline __u64 fd_conn_id(__u64 pid_tgid, __u32 fd)
+{
+	return (pid_tgid & 0xffffffff00000000ULL) | fd;
+}
+
+static __always_inline int sys_enter(__u32 fd, __u64 arg, __u8 kind, __u8 recv)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct sys_args a = { .arg = arg, .fd = fd, .kind = kind, .recv = recv };
+
+	if (tgid == cfg_self_tgid)
+		return 0;
+	if (recv) {
+		if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+			return 0;
+	} else {
+		/* a write matters only on a connection that has carried a request */
+		__u64 id = fd_conn_id(pid_tgid, fd);
+
+		if (!bpf_map_lookup_elem(&http_conns, &id))
+			return 0;
+	}
+	if (bpf_map_update_elem(&sys_args, &pid_tgid, &a, BPF_ANY))
+		count_error(O11Y_ERR_MAP_FULL);
+	return 0;
+}
+
+static __always_inline int sys_exit(long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct sys_args *a = bpf_map_lookup_elem(&sys_args, &pid_tgid);
+	struct sys_args args;
+	const void *buf;
+
+	if (!a)
+		return 0;
+	args = *a;
+	bpf_map_delete_elem(&sys_args, &pid_tgid);
+	if (ret <= 0)
+		return 0;
+	buf = args.kind == BUF_NONE ? NULL : http_user_buf(args.kind, args.arg);
+	if (args.recv)
+		http_recv(fd_conn_id(pid_tgid, args.fd), NULL, args.fd, buf, ret, pid_tgid);
+	else
+		http_send(fd_conn_id(pid_tgid, args.fd), buf, ret, pid_tgid);
+	return 0;
+}
+
+#define SYS_PAIR(name, kind, recv)                                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int tp_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                             \
+	{                                                                                          \
+		return sys_enter(ctx->args[0], ctx->args[1], kind, recv);                          \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int tp_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                               \
+	{                                                                                          \
+		return sys_exit(ctx->ret);                                                         \
+	}
+
+SYS_PAIR(read, BUF_PLAIN, 1)
+SYS_PAIR(readv, BUF_IOV, 1)
+SYS_PAIR(recvfrom, BUF_PLAIN, 1)
+SYS_PAIR(recvmsg, BUF_MSG, 1)
+SYS_PAIR(write, BUF_PLAIN, 0)
+SYS_PAIR(writev, BUF_IOV, 0)
+SYS_PAIR(sendto, BUF_PLAIN, 0)
+SYS_PAIR(sendmsg, BUF_MSG, 0)
+SYS_PAIR(sendfile64, BUF_NONE, 0)
+
+/* a new fd from accept or connect starts a new connection: forget what the number meant */
+static __always_inline void sys_forget_fd(__u32 fd)
+{
+	__u64 id = fd_conn_id(bpf_get_current_pid_tgid(), fd);
+
+	bpf_map_delete_elem(&http_conns, &id);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		sys_forget_fd(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		sys_forget_fd(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tp_sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	sys_forget_fd(ctx->args[0]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int tp_sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	http_close(fd_conn_id(pid_tgid, ctx->args[0]), pid_tgid);
+	return 0;
+}
