@@ -64,14 +64,15 @@ extern int LINUX_KERNEL_VERSION __attribute__((section(".kconfig")));
 #define O11Y_BLOCK_RQ_ARG (LINUX_KERNEL_VERSION < O11Y_KVER(5, 11, 0) ? 1 : 0)
 
 /*
- * oom:mark_victim carried only the pid until v6.8 ("mm: update mark_victim tracepoints
- * fields", which added comm, the rss figures, uid and oom_score_adj as trace-event fields).
- * Older kernels: the agent gets an empty comm and reads /proc/<pid>/comm.
+ * oom:mark_victim carried only the pid until v6.9, "mm: update mark_victim tracepoints
+ * fields" (Carlos Galo), which added comm, the rss figures, uid and oom_score_adj; it was
+ * also backported to stable branches, so bpf/host.bpf.c checks the record's field with
+ * bpf_core_field_exists instead of a version. Without it the agent reads /proc/<pid>/comm.
  *
- * tcp:tcp_send_reset fired only for resets sent on behalf of a socket until v6.10
- * ("trace: tcp: fully support trace_tcp_send_reset"); since then it also fires for the RST
- * answering a segment that matched no socket (a connect to a closed port). Nothing to fix
- * in code: older kernels count fewer resets sent (documented in the README).
+ * tcp:tcp_send_reset fired only for resets sent on behalf of a socket until v6.10, commit
+ * 19822a980e19 ("trace: tcp: fully support trace_tcp_send_reset"); since then it also fires
+ * for the RST answering a segment that matched no socket (a connect to a closed port).
+ * Nothing to fix in code: older kernels count fewer resets sent (documented in the README).
  */
 
 #endif

@@ -5,7 +5,8 @@
  *  - sock: tp_btf sock:sock_recv_length / sock_send_length (Linux 6.5+) run only for socket
  *    I/O; the syscall's buffer comes from the task's saved user registers. Closes come from
  *    sock:inet_sock_set_state. Connections are keyed by their struct sock.
- *  - syscalls: syscall enter/exit tracepoints (every kernel); connections keyed by tgid and fd.
+ *  - syscalls: syscall exit tracepoints (kernels without the socket tracepoints); arguments
+ *    from the saved registers too; connections keyed by tgid and fd.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -97,92 +98,58 @@ int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, int oldstate, in
 
 /* ---- syscall path ---------------------------------------------------------------------- */
 
-struct sys_args {
-	__u64 arg;  /* buffer, iovec or msghdr address */
-	__u32 fd;
-	__u8 kind;  /* enum http_buf_kind */
-	__u8 recv;  /* 1: a read, 0: a write */
-	__u8 pad[2];
-};
-
-/* syscall arguments between enter and exit, by thread */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct sys_args);
-} sys_args SEC(".maps");
-
+/*
+ * Only exit tracepoints: a syscall's arguments are still in the task's saved user registers
+ * when it returns, so no enter program (and no map between enter and exit) is needed. This
+ * also sees a read that was already blocked when the agent attached.
+ */
 static __always_inline __u64 fd_conn_id(__u64 pid_tgid, __u32 fd)
 {
 	return (pid_tgid & 0xffffffff00000000ULL) | fd;
 }
 
-static __always_inline int sys_enter(__u32 fd, __u64 arg, __u8 kind, __u8 recv)
+static __always_inline int sys_exit(long ret, __u8 kind, __u8 recv)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	struct sys_args a = { .arg = arg, .fd = fd, .kind = kind, .recv = recv };
+	struct pt_regs *regs;
+	const void *buf;
+	__u32 fd;
 
-	if (tgid == cfg_self_tgid)
+	if (ret <= 0 || (pid_tgid >> 32) == cfg_self_tgid)
 		return 0;
-	if (recv) {
-		if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
-			return 0;
-	} else {
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	fd = regs->di;
+	if (!recv) {
 		/* a write matters only on a connection that has carried a request */
 		__u64 id = fd_conn_id(pid_tgid, fd);
 
 		if (!bpf_map_lookup_elem(&http_conns, &id))
 			return 0;
 	}
-	if (bpf_map_update_elem(&sys_args, &pid_tgid, &a, BPF_ANY))
-		count_error(O11Y_ERR_MAP_FULL);
-	return 0;
-}
-
-static __always_inline int sys_exit(long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct sys_args *a = bpf_map_lookup_elem(&sys_args, &pid_tgid);
-	struct sys_args args;
-	const void *buf;
-
-	if (!a)
-		return 0;
-	args = *a;
-	bpf_map_delete_elem(&sys_args, &pid_tgid);
-	if (ret <= 0)
-		return 0;
-	buf = args.kind == BUF_NONE ? NULL : http_user_buf(args.kind, args.arg);
-	if (args.recv)
-		http_recv(fd_conn_id(pid_tgid, args.fd), NULL, args.fd, buf, ret, pid_tgid);
+	buf = kind == BUF_NONE ? NULL : http_user_buf(kind, regs->si);
+	if (recv)
+		http_recv(fd_conn_id(pid_tgid, fd), NULL, fd, buf, ret, pid_tgid);
 	else
-		http_send(fd_conn_id(pid_tgid, args.fd), buf, ret, pid_tgid);
+		http_send(fd_conn_id(pid_tgid, fd), buf, ret, pid_tgid);
 	return 0;
 }
 
-#define SYS_PAIR(name, kind, recv)                                                                 \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
-	int tp_sys_enter_##name(struct trace_event_raw_sys_enter *ctx)                             \
-	{                                                                                          \
-		return sys_enter(ctx->args[0], ctx->args[1], kind, recv);                          \
-	}                                                                                          \
+#define SYS_EXIT(name, kind, recv)                                                                 \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
 	int tp_sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                               \
 	{                                                                                          \
-		return sys_exit(ctx->ret);                                                         \
+		return sys_exit(ctx->ret, kind, recv);                                             \
 	}
 
-SYS_PAIR(read, BUF_PLAIN, 1)
-SYS_PAIR(readv, BUF_IOV, 1)
-SYS_PAIR(recvfrom, BUF_PLAIN, 1)
-SYS_PAIR(recvmsg, BUF_MSG, 1)
-SYS_PAIR(write, BUF_PLAIN, 0)
-SYS_PAIR(writev, BUF_IOV, 0)
-SYS_PAIR(sendto, BUF_PLAIN, 0)
-SYS_PAIR(sendmsg, BUF_MSG, 0)
-SYS_PAIR(sendfile64, BUF_NONE, 0)
+SYS_EXIT(read, BUF_PLAIN, 1)
+SYS_EXIT(readv, BUF_IOV, 1)
+SYS_EXIT(recvfrom, BUF_PLAIN, 1)
+SYS_EXIT(recvmsg, BUF_MSG, 1)
+SYS_EXIT(write, BUF_PLAIN, 0)
+SYS_EXIT(writev, BUF_IOV, 0)
+SYS_EXIT(sendto, BUF_PLAIN, 0)
+SYS_EXIT(sendmsg, BUF_MSG, 0)
+SYS_EXIT(sendfile64, BUF_NONE, 0)
 
 /* a new fd from accept or connect starts a new connection: forget what the number meant */
 static __always_inline void sys_forget_fd(__u32 fd)

@@ -15,6 +15,7 @@ static const struct opt_table *const tables[] = {
 	&http_opt_table,
 	&route_opt_table, &red_opt_table, &otlp_opt_table,
 	&host_opt_table,
+	&prom_opt_table, &node_opt_table,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -34,6 +35,8 @@ static void remember(const struct opt *o, const char *key, const char *val, bool
 	if (o->flags & OPT_F_PREFIX)
 		snprintf(buf, sizeof(buf), "%s%s%s%s", neg ? "no-" : "", key, val ? "=" : "",
 			 val ? val : "");
+	else if (o->flags & OPT_F_SECRET)
+		snprintf(buf, sizeof(buf), "(redacted)");
 	else
 		snprintf(buf, sizeof(buf), "%s", val ? val : (neg ? "false" : "true"));
 	for (i = 0; i < ngiven; i++) {

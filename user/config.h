@@ -22,6 +22,7 @@ enum opt_type {
 };
 
 #define OPT_F_PREFIX 0x1 /* name ends in '.', matches any flag with that prefix (and --no-<prefix>) */
+#define OPT_F_SECRET 0x2 /* the value may hold credentials: the config line shows it redacted */
 
 struct opt;
 /* key: the flag as given without leading dashes (or the env name); val: NULL for a bare flag.
@@ -63,6 +64,7 @@ extern const struct opt_table core_opt_table;
 extern const struct opt_table http_opt_table;
 extern const struct opt_table route_opt_table, red_opt_table, otlp_opt_table;
 extern const struct opt_table host_opt_table;
+extern const struct opt_table prom_opt_table, node_opt_table;
 
 /*
  * Applies defaults, then the environment, then argv. Returns 0 to run, 1 when --help or

@@ -118,16 +118,24 @@ void prom_value(struct prom_buf *b, double v)
 		prom_append(b, v > 0 ? "+Inf" : "-Inf", 4);
 		return;
 	}
-	if (v == (double)(long long)v && fabs(v) < 1e15) {
+	if (v == (double)(long long)v && fabs(v) < 1e6) {
 		prom_printf(b, "%lld", (long long)v);
 		return;
 	}
-	/* shortest representation that reads back as the same double, like Go's 'g' -1 */
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+	/*
+	 * Go's strconv 'g' -1: the shortest digits that read back as the same double, in
+	 * exponent form when the exponent is < -4 or >= 6 (2466170 -> 2.46617e+06).
+	 */
+	int prec, exp;
+
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
+	exp = atoi(strchr(buf, 'e') + 1);
+	if (exp >= -4 && exp < 6)
+		snprintf(buf, sizeof(buf), "%.*f", prec > exp ? prec - exp : 0, v);
 	prom_append(b, buf, strlen(buf));
 }
 

@@ -16,6 +16,9 @@ enum stat_id {
 };
 
 extern uint64_t stats_counters[STAT__MAX];
+/* Exported as o11y_ebpf_<name>_total; defined in user/stats.c, one entry per stat_id. */
+extern const char *const stats_names[STAT__MAX];
+extern const char *const stats_help[STAT__MAX];
 
 static inline void stats_add(enum stat_id id, uint64_t n)
 {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# HTTP server spans from nginx, python's http.server and ctl_server.py, exact counts and
+# attributes, through each capture mechanism this kernel offers (see http_spans.py).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+trap 'pkill -P $$ 2>/dev/null || true' EXIT
+modes=syscalls
+# the socket tracepoints exist from Linux 6.5; where they do, test both paths
+if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q 'btf_trace_sock_recv_length'; then
+	modes="sock syscalls"
+fi
+rc=0
+for m in $modes; do
+	python3 tests/integration/http_spans.py build/o11y-ebpf "$m" || rc=1
+done
+exit $rc
