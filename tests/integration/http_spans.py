@@ -53,77 +53,70 @@ def start(args, **kw):
     return p
 
 
-def read_response(s, head_only_resp=False):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = s.recv(65536)
+class Reader:
+    """Reads whole responses from a socket, keeping what follows one for the next."""
+
+    def __init__(self, sock, head_request=False):
+        self.s, self.buf, self.head_request = sock, b"", head_request
+
+    def _more(self):
+        d = self.s.recv(65536)
         if not d:
             raise OSError("closed")
-        buf += d
-    head, rest = buf.split(b"\r\n\r\n", 1)
-    clen = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            clen = int(v)
-    while len(rest) < clen:
-        rest += s.recv(65536)
-    return head
+        self.buf += d
+
+    def response(self):
+        """The next final response's head (interim 1xx ones are read and skipped)."""
+        while True:
+            while b"\r\n\r\n" not in self.buf:
+                self._more()
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            status = head.split(b"\r\n")[0].split(b" ")[1]
+            clen = 0
+            for line in head.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    clen = int(v)
+            if status in (b"204", b"304") or self.head_request:
+                clen = 0
+            while len(self.buf) < clen:
+                self._more()
+            self.buf = self.buf[clen:]
+            if status not in (b"100", b"102", b"103"):  # interim: the answer follows
+                return head
 
 
 def exchange(data, port, host="127.0.0.1", family=socket.AF_INET, parts=None, pause=0.02,
              read_until_close=False, nresp=1, timeout=5, wait_each=False):
-    """Sends data (or the list `parts` with pauses), reads nresp responses (by Content-Length)
-    or until close."""
+    """Sends data (or the list `parts` with pauses), then reads nresp responses (by
+    Content-Length) or until close; with wait_each, reads a 200 after each part."""
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
     s.connect((host, port))
-    if wait_each:
-        for p in parts:
-            head = read_response(s) if s.sendall(p) is None else None
-            check(b" 200 " in head.split(b"\r\n")[0], f"200 for {p[:40]!r}: {head[:60]!r}")
-        s.close()
-        return b""
-    for i, p in enumerate(parts or [data]):
-        if i:
-            time.sleep(pause)
-        s.sendall(p)
-    buf = b""
+    r = Reader(s, head_request=(data or b"")[:5] == b"HEAD ")
     try:
+        if wait_each:
+            for p in parts:
+                s.sendall(p)
+                head = r.response()
+                check(b" 200 " in head.split(b"\r\n")[0], f"200 for {p[:40]!r}: {head[:60]!r}")
+            return b""
+        for i, p in enumerate(parts or [data]):
+            if i:
+                time.sleep(pause)
+            s.sendall(p)
         if read_until_close:
-            while True:
-                d = s.recv(65536)
-                if not d:
-                    break
-                buf += d
+            try:
+                while True:
+                    r._more()
+            except OSError:
+                pass
         else:
-            got = 0
-            while got < nresp:
-                while b"\r\n\r\n" not in buf:
-                    d = s.recv(65536)
-                    if not d:
-                        raise OSError("closed")
-                    buf += d
-                head, rest = buf.split(b"\r\n\r\n", 1)
-                clen = 0
-                for line in head.split(b"\r\n")[1:]:
-                    k, _, v = line.partition(b":")
-                    if k.strip().lower() == b"content-length":
-                        clen = int(v)
-                if b" 204 " in head.split(b"\r\n")[0] or (data or b"")[:5] == b"HEAD ":
-                    clen = 0
-                while len(rest) < clen:
-                    d = s.recv(65536)
-                    if not d:
-                        break
-                    rest += d
-                buf = rest[clen:]
-                status = head.split(b"\r\n")[0].split(b" ")[1]
-                if status not in (b"100", b"102", b"103"):  # interim: the answer follows
-                    got += 1
+            for _ in range(nresp):
+                r.response()
     finally:
         s.close()
-    return buf
+    return r.buf
 
 
 def get(path, port, version="1.1", method="GET", extra="", **kw):
