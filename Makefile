@@ -17,7 +17,7 @@ CFLAGS   ?= -g -O2
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(WERROR) -std=gnu11 -pthread
 CPPFLAGS += -I$(OUTPUT) -Iinclude -Iuser -MMD -MP -DO11Y_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 BPF_CFLAGS := -g -O2 -Wall $(WERROR) -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
-LDLIBS   += -lbpf -lelf -lz -lcurl -lprotobuf-c -lmicrohttpd -lpthread -lm
+LDLIBS   += -lbpf -lelf -lz -ldeflate -lcurl -lprotobuf-c -lmicrohttpd -ljson-c -lpthread -lm
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -41,16 +41,16 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps run test unit-test bpf-test integration-test install clean format bench
+.PHONY: all deps run test unit-test bpf-test integration-test install clean format bench image-check
 all: $(BIN)
 
 .SECONDARY:
 
 # Debian 12 packages the build, the tests and the benchmarks need; installs only what is missing.
-DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcurl4-openssl-dev \
+DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev \
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libmicrohttpd-dev libcmocka-dev \
 	pkg-config make gcc git iproute2 curl python3 nginx-light prometheus \
-	prometheus-node-exporter wrk util-linux procps
+	prometheus-node-exporter wrk util-linux procps libjson-c-dev python3-yaml debootstrap systemd openssl
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -112,8 +112,22 @@ test: deps all unit-test bpf-test integration-test
 bench: $(BIN)
 	@for b in bench/*/run; do echo "== $$b"; $$b; done
 
+# the binary, the systemd unit (its ExecStart pointed at the binary) and, unless one is there
+# already (an upgrade keeps the admin's settings), /etc/default/o11y-ebpf
+sysconfdir ?= /etc
+unitdir    ?= $(prefix)/lib/systemd/system
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(prefix)/sbin/o11y-ebpf
+	install -d $(DESTDIR)$(unitdir)
+	sed 's|@SBINDIR@|$(prefix)/sbin|' deploy/systemd/o11y-ebpf.service.in \
+		> $(DESTDIR)$(unitdir)/o11y-ebpf.service
+	chmod 0644 $(DESTDIR)$(unitdir)/o11y-ebpf.service
+	[ -e $(DESTDIR)$(sysconfdir)/default/o11y-ebpf ] || \
+		install -D -m 0644 deploy/systemd/o11y-ebpf.default $(DESTDIR)$(sysconfdir)/default/o11y-ebpf
+
+# the Containerfile's runtime packages are enough: a debootstrap'ed root (cached) runs the binary
+image-check: $(BIN)
+	@deploy/image-check.sh $(BIN) $(OUTPUT)
 
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/o11y/*.h tests/unit/*.c

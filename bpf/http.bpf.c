@@ -73,17 +73,15 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *task;
-	const void *buf = NULL;
+	struct o11y_http_conn *c;
+	__u64 id = (__u64)sk;
 
 	if (ret <= 0 || (pid_tgid >> 32) == cfg_self_tgid)
 		return 0;
 	/* most sends on a socket are not HTTP: look up the connection before the registers */
-	if (!bpf_map_lookup_elem(&http_conns, &sk))
-		return 0;
-	task = bpf_get_current_task_btf();
-	buf = sock_syscall_buf(task);
-	http_send((__u64)sk, buf, ret, pid_tgid);
+	c = bpf_map_lookup_elem(&http_conns, &id);
+	if (c)
+		http_send(c, id, sock_syscall_buf(bpf_get_current_task_btf()), ret, pid_tgid);
 	return 0;
 }
 
@@ -111,26 +109,25 @@ static __always_inline __u64 fd_conn_id(__u64 pid_tgid, __u32 fd)
 static __always_inline int sys_exit(long ret, __u8 kind, __u8 recv)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct o11y_http_conn *c;
 	struct pt_regs *regs;
-	const void *buf;
+	__u64 id;
 	__u32 fd;
 
 	if (ret <= 0 || (pid_tgid >> 32) == cfg_self_tgid)
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	fd = regs->di;
-	if (!recv) {
-		/* a write matters only on a connection that has carried a request */
-		__u64 id = fd_conn_id(pid_tgid, fd);
-
-		if (!bpf_map_lookup_elem(&http_conns, &id))
-			return 0;
+	id = fd_conn_id(pid_tgid, fd);
+	if (recv) {
+		http_recv(id, NULL, fd, http_user_buf(kind, regs->si), ret, pid_tgid);
+		return 0;
 	}
-	buf = kind == BUF_NONE ? NULL : http_user_buf(kind, regs->si);
-	if (recv)
-		http_recv(fd_conn_id(pid_tgid, fd), NULL, fd, buf, ret, pid_tgid);
-	else
-		http_send(fd_conn_id(pid_tgid, fd), buf, ret, pid_tgid);
+	/* a write matters only on a connection that has carried a request */
+	c = bpf_map_lookup_elem(&http_conns, &id);
+	if (c)
+		http_send(c, id, kind == BUF_NONE ? NULL : http_user_buf(kind, regs->si), ret,
+			  pid_tgid);
 	return 0;
 }
 

@@ -50,6 +50,17 @@ struct {
 	__type(value, __u8);
 } port_filter SEC(".maps");
 
+/*
+ * The request each thread serves (page-cache attribution, bpf/pagecache.bpf.c): written once
+ * per request head received and once per response head sent, never per body send.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct o11y_thread_conn);
+} thread_conn SEC(".maps");
+
 const volatile __u32 cfg_self_tgid = 0;
 const volatile __u8 cfg_filter_pids = 0;
 const volatile __u8 cfg_filter_ports = 0;
@@ -97,6 +108,19 @@ static __always_inline void http_fill_hdr(struct o11y_ev_hdr *h, __u8 type, __u6
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
 	h->ts_ns = now;
+}
+
+/* The current thread now serves the request of conn_id that started at req_ts. */
+static __always_inline void http_thread_serves(__u64 conn_id, __u64 req_ts)
+{
+	struct o11y_thread_conn *tc;
+
+	tc = bpf_task_storage_get(&thread_conn, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (tc) {
+		tc->conn_id = conn_id;
+		tc->req_ts = req_ts;
+	}
 }
 
 /* Reads the tuple of a socket once per connection; marks non-TCP/IP and filtered ones ignored. */
@@ -179,6 +203,7 @@ static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, 
 	c->resp_bytes = 0;
 	c->req_ts = now;
 	c->tgid = tgid;
+	http_thread_serves(conn_id, now);
 	n = ret;
 	if (n > O11Y_HTTP_REQ_DATA)
 		n = O11Y_HTTP_REQ_DATA;
@@ -194,17 +219,18 @@ static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, 
 	bpf_ringbuf_submit(ev, http_rb_flags());
 }
 
-/* A send handed `ret` bytes to the kernel; ubuf is NULL when there is no user buffer (sendfile). */
-static __always_inline void http_send(__u64 conn_id, const void *ubuf, long ret, __u64 pid_tgid)
+/*
+ * A send handed `ret` bytes to the kernel on connection c (looked up by the caller, which
+ * returns early for the many sends that are not on an HTTP connection); ubuf is NULL when
+ * there is no user buffer (sendfile).
+ */
+static __always_inline void http_send(struct o11y_http_conn *c, __u64 conn_id, const void *ubuf,
+				      long ret, __u64 pid_tgid)
 {
 	struct o11y_http_event *ev;
-	struct o11y_http_conn *c;
 	__u64 n;
 
-	if (ret <= 0)
-		return;
-	c = bpf_map_lookup_elem(&http_conns, &conn_id);
-	if (!c || c->ignored || !c->req_ts)
+	if (ret <= 0 || c->ignored || !c->req_ts)
 		return;
 	if (ubuf && ret >= 12) {
 		ev = bpf_ringbuf_reserve(&http_events, sizeof(*ev), 0);
@@ -233,6 +259,7 @@ static __always_inline void http_send(__u64 conn_id, const void *ubuf, long ret,
 		c->last_send_ts = bpf_ktime_get_ns();
 		c->in_resp = 1;
 		c->resp_bytes = ret;
+		http_thread_serves(conn_id, c->req_ts);
 		http_fill_hdr(&ev->hdr, O11Y_EV_HTTP_RESP, pid_tgid, c->last_send_ts);
 		ev->conn_id = conn_id;
 		ev->tuple = c->tuple;

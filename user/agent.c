@@ -21,6 +21,10 @@ static const struct opt core_opts[] = {
 	{ .name = "drain-interval-ms", .env = "O11Y_DRAIN_INTERVAL_MS", .type = OPT_INT,
 	  .dst = &agent_cfg.drain_ms, .def = "25", .min = 1, .max = 1000, .metavar = "MS",
 	  .help = "how often the ring buffer is drained (it also wakes the agent when 1/4 full)" },
+	{ .name = "ring-buffer-kib", .env = "O11Y_RING_BUFFER_KIB", .type = OPT_INT,
+	  .dst = &agent_cfg.ringbuf_kib, .def = "4096", .min = 256, .max = 262144, .metavar = "KIB",
+	  .help = "size of the HTTP events ring buffer, a power of two (it counts twice in RSS: "
+		  "its pages are mapped twice)" },
 };
 const struct opt_table core_opt_table = { "Agent", core_opts,
 					  sizeof(core_opts) / sizeof(core_opts[0]) };

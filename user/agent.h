@@ -17,7 +17,8 @@ struct agent_config {
 	struct cfg_int_list pids; /* --pid */
 	struct cfg_str_list exe_names;
 	struct cfg_int_list ports;
-	long long drain_ms; /* ring-buffer drain period */
+	long long drain_ms;     /* ring-buffer drain period */
+	long long ringbuf_kib; /* HTTP ring buffer size */
 	char *tracefs;
 };
 

@@ -16,6 +16,8 @@ static const struct opt_table *const tables[] = {
 	&route_opt_table, &red_opt_table, &otlp_opt_table,
 	&host_opt_table,
 	&prom_opt_table, &node_opt_table,
+	&k8s_opt_table,
+	&pagecache_opt_table,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

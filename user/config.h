@@ -65,6 +65,8 @@ extern const struct opt_table http_opt_table;
 extern const struct opt_table route_opt_table, red_opt_table, otlp_opt_table;
 extern const struct opt_table host_opt_table;
 extern const struct opt_table prom_opt_table, node_opt_table;
+extern const struct opt_table k8s_opt_table;
+extern const struct opt_table pagecache_opt_table;
 
 /*
  * Applies defaults, then the environment, then argv. Returns 0 to run, 1 when --help or

@@ -21,6 +21,7 @@
 #include "otlp_collector_metrics.pb-c.h"
 #include "otlp_collector_trace.pb-c.h"
 #include "otlp_encode.h"
+#include "pagecache.h"
 #include "prom.h"
 #include "red.h"
 
@@ -784,6 +785,37 @@ static void export_spans(unsigned n, uint64_t deadline)
 	count(&X.spans_exported, n - rejected);
 }
 
+/* Page-cache totals (user/pagecache.h), when the page-cache programs run. */
+static void export_pagecache(uint64_t deadline)
+{
+	struct pc_service *svc;
+	struct pc_counts host;
+	unsigned n;
+	uint8_t *body;
+	size_t len;
+	uint64_t start;
+	int64_t rejected = 0;
+	int err;
+
+	if (pc_source_snapshot(&host, &svc, &n, &start))
+		return;
+	err = otlp_encode_pagecache(&host, svc, n, "o11y-ebpf", start, unix_ns(), &X.res, &body,
+				    &len);
+	free(svc);
+	if (err) {
+		log_warn("otlp: page-cache metrics: cannot encode: %s", strerror(-err));
+		count(&X.points_failed, 2 * (n + 1));
+		return;
+	}
+	err = send_body(SIG_METRICS, body, len, deadline, &rejected);
+	free(body);
+	if (err) {
+		count(&X.points_failed, 2 * (n + 1));
+		return;
+	}
+	count(&X.points_exported, 2 * (n + 1) - (rejected > 2 * (n + 1) ? 2 * (n + 1) : rejected));
+}
+
 static void export_metrics(uint64_t deadline)
 {
 	struct red_series *snap;
@@ -794,6 +826,7 @@ static void export_metrics(uint64_t deadline)
 	int64_t rejected = 0;
 	int err;
 
+	export_pagecache(deadline);
 	if (red_snapshot(&snap, &n, &start) || !n) {
 		free(snap);
 		return;

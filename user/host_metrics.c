@@ -51,6 +51,8 @@ static void format_le(char *buf, size_t n, double v)
 void host_hist_write(struct prom_buf *b, const char *name, const char *const *labels,
 		     const struct o11y_hist *h)
 {
+	/* the bounds are constants: formatted once (the shortest-text search is ~17 printfs) */
+	static char les[O11Y_HIST_SLOTS - 1][32];
 	const char *lv[2 * (HIST_MAX_LABELS + 1) + 1];
 	char series[128], le[32];
 	unsigned n = 0;
@@ -68,10 +70,13 @@ void host_hist_write(struct prom_buf *b, const char *name, const char *const *la
 	snprintf(series, sizeof(series), "%s_bucket", name);
 	for (unsigned i = 0; i < O11Y_HIST_SLOTS - 1; i++) {
 		cum += h->slots[i];
-		format_le(le, sizeof(le), host_hist_le(i));
+		if (!les[i][0])
+			format_le(les[i], sizeof(les[i]), host_hist_le(i));
+		lv[n + 1] = les[i];
 		prom_sample(b, series, lv, (double)cum);
 	}
 	cum += h->slots[O11Y_HIST_SLOTS - 1];
+	lv[n + 1] = le;
 	snprintf(le, sizeof(le), "+Inf");
 	prom_sample(b, series, lv, (double)cum);
 	lv[n] = NULL;

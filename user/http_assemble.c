@@ -32,6 +32,7 @@ struct asm_open {
 	uint64_t last_mono; /* latest send seen */
 	uint64_t bytes;     /* bytes sent so far */
 	uint64_t checked_mono;
+	uint64_t req_mono; /* the request's REQ event time: its page-cache record's key */
 };
 
 struct asm_conn {
@@ -51,6 +52,8 @@ struct http_asm {
 	http_conn_fn conn_fn;
 	void *conn_ctx;
 	http_proc_fn proc_fn;
+	http_pc_fn pc_fn;
+	void *pc_ctx;
 	int64_t offset; /* wall - monotonic */
 	bool fixed_offset;
 	uint64_t rng[4];
@@ -160,6 +163,16 @@ static void finish_open(struct http_asm *a, struct asm_conn *c, uint64_t end_mon
 		bytes = o->bytes;
 	wall_from_mono(a, end_mono, &o->span.end_ns);
 	o->span.resp_bytes = bytes;
+	if (a->pc_fn) {
+		a->pc_fn(a->pc_ctx, c->id, o->req_mono, &o->span);
+		for (unsigned i = 0; i < o->span.pc_nfiles && i < SPAN_FILES_MAX; i++) {
+			struct span_file_read *f = &o->span.pc_files[i];
+
+			rand_id(a, f->span_id, 8);
+			wall_from_mono(a, f->start_ns, &f->start_ns);
+			wall_from_mono(a, f->end_ns, &f->end_ns);
+		}
+	}
 	a->emit(&o->span, a->emit_ctx);
 	open_unlink(a, c);
 	c->open = NULL;
@@ -383,6 +396,7 @@ static void on_response(struct http_asm *a, const struct o11y_http_event *ev)
 			free(r);
 			return;
 		}
+		o->req_mono = r->start_mono;
 		if (http_resp_bodyless(r->h.method, rh.status))
 			body = 0;
 		else if (rh.chunked)
@@ -525,6 +539,12 @@ struct http_asm *http_asm_new(http_span_fn emit, void *emit_ctx, http_conn_fn co
 void http_asm_set_proc(struct http_asm *a, http_proc_fn fn)
 {
 	a->proc_fn = fn;
+}
+
+void http_asm_set_pagecache(struct http_asm *a, http_pc_fn fn, void *ctx)
+{
+	a->pc_fn = fn;
+	a->pc_ctx = ctx;
 }
 
 void http_asm_set_clock_offset(struct http_asm *a, int64_t off)

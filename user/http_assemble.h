@@ -19,6 +19,11 @@ typedef void (*http_span_fn)(const struct http_span *s, void *ctx);
 /* The kernel's last send time and bytes of a connection's current response; -ENOENT if gone. */
 typedef int (*http_conn_fn)(void *ctx, uint64_t conn_id, uint64_t *last_send_ts,
 			    uint64_t *resp_bytes);
+/*
+ * Page-cache data of a request (user/pagecache.h, pc_req_to_span): fills the span's pc_* fields,
+ * file.read times in monotonic ns. req_ts: the request's REQ event ts_ns.
+ */
+typedef void (*http_pc_fn)(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s);
 /* Resource of a process: false when the process is not to be traced (--exe-name). */
 typedef bool (*http_proc_fn)(uint32_t pid, char *service, char *exe, size_t size);
 
@@ -29,6 +34,8 @@ typedef bool (*http_proc_fn)(uint32_t pid, char *service, char *exe, size_t size
 struct http_asm *http_asm_new(http_span_fn emit, void *emit_ctx, http_conn_fn conn, void *conn_ctx);
 /* Overrides the resource lookup (tests); the default reads /proc through user/proc.h. */
 void http_asm_set_proc(struct http_asm *a, http_proc_fn fn);
+/* Asks fn for each span's page-cache data when the span ends (NULL: none). */
+void http_asm_set_pagecache(struct http_asm *a, http_pc_fn fn, void *ctx);
 /* Overrides the monotonic-to-wall-clock offset (tests); by default it is sampled each tick. */
 void http_asm_set_clock_offset(struct http_asm *a, int64_t wall_minus_mono_ns);
 /* One ring-buffer record. Returns 0 (records it cannot use are counted, not errors). */

@@ -35,13 +35,17 @@ struct http_capture {
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
 	enum log_level lvl = level == LIBBPF_WARN ? LOG_WARN : LOG_DEBUG;
+	char *msg, *line, *save;
 
 	if (lvl > log_current_level)
 		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_msg(lvl, "libbpf: %s", buf);
+	/* line by line: a verifier log runs to many KiB, and its end says why a load failed */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(lvl, "libbpf: %s", line);
+	free(msg);
 	return 0;
 }
 
@@ -127,6 +131,13 @@ static struct http_bpf *load_mechanism(bool sock_path)
 		log_error("http: cannot open BPF object: %s", strerror(errno));
 		return NULL;
 	}
+	/* the ring buffer's size is set before load; the agent is woken past a quarter of it */
+	err = bpf_map__set_max_entries(skel->maps.http_events, (__u32)agent_cfg.ringbuf_kib * 1024);
+	if (err) {
+		log_error("http: cannot size the ring buffer: %s", strerror(-err));
+		goto out_destroy;
+	}
+	skel->rodata->cfg_wake_bytes = (__u64)agent_cfg.ringbuf_kib * 1024 / 4;
 	skel->rodata->cfg_self_tgid = getpid();
 	skel->rodata->cfg_filter_pids = agent_cfg.pids.n > 0;
 	skel->rodata->cfg_filter_ports = agent_cfg.ports.n > 0;
@@ -299,6 +310,11 @@ int http_capture_errors(struct http_capture *c, uint64_t *out)
 	}
 	free(vals);
 	return 0;
+}
+
+int http_capture_thread_conn_fd(const struct http_capture *c)
+{
+	return bpf_map__fd(c->skel->maps.thread_conn);
 }
 
 const char *http_capture_mechanism(const struct http_capture *c)

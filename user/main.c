@@ -22,8 +22,10 @@
 #include "export_prom.h"
 #include "host_metrics.h"
 #include "http_assemble.h"
+#include "k8s.h"
 #include "loader.h"
 #include "log.h"
+#include "pagecache.h"
 #include "proc.h"
 #include "prom.h"
 #include "red.h"
@@ -45,6 +47,7 @@ static void on_span(const struct http_span *s, void *ctx)
 	(void)ctx;
 	stats_add(STAT_SPANS, 1);
 	/* hook: span consumers (RED metrics, OTLP export) */
+	k8s_span_fill(&c); /* first: it may set service.name, which routes and RED key on */
 	route_fill(&c);
 	if (agent_cfg.print_spans != PRINT_SPANS_OFF)
 		span_print(stdout, &c, agent_cfg.print_spans == PRINT_SPANS_JSON);
@@ -65,6 +68,22 @@ static int conn_state(void *ctx, uint64_t conn_id, uint64_t *last_send_ts, uint6
 	struct agent *a = ctx;
 
 	return http_capture_conn(a->cap, conn_id, last_send_ts, resp_bytes);
+}
+
+/* The page-cache record of a request that ends (user/pagecache.h). */
+static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
+{
+	struct o11y_pc_req *r;
+
+	(void)ctx;
+	if (!pagecache_running())
+		return;
+	r = malloc(sizeof(*r));
+	if (r && pagecache_req_take(conn_id, req_ts, r) == 0)
+		pc_req_to_span(r, s);
+	else
+		s->has_page_cache = true; /* measured: no file read through the page cache */
+	free(r);
 }
 
 static int setup_fds(struct agent *a)
@@ -104,6 +123,7 @@ static void drain(struct agent *a)
 {
 	int err;
 
+	pagecache_tick(proc_mono_ns());
 	if (!a->cap)
 		return;
 	err = http_capture_poll(a->cap);
@@ -175,6 +195,12 @@ int main(int argc, char **argv)
 		config_free();
 		return 2;
 	}
+	if (agent_cfg.ringbuf_kib & (agent_cfg.ringbuf_kib - 1)) {
+		fprintf(stderr, "o11y-ebpf: --ring-buffer-kib: %lld is not a power of two\n",
+			agent_cfg.ringbuf_kib);
+		config_free();
+		return 2;
+	}
 	log_current_level = lvl;
 	log_info("o11y-ebpf %s starting (pid %d)", O11Y_VERSION, getpid());
 	config_log();
@@ -197,7 +223,9 @@ int main(int argc, char **argv)
 		log_info("http: capture off (--http-capture=off)");
 	}
 	/* hook: start metric sources and exporters */
-	err = route_init();
+	err = k8s_start(); /* first: curl_global_init before any other thread uses libcurl */
+	if (!err)
+		err = route_init();
 	if (!err)
 		err = red_init();
 	if (!err)
@@ -207,6 +235,10 @@ int main(int argc, char **argv)
 	err = host_metrics_start();
 	if (err)
 		goto out;
+	if (pagecache_start(a.cap))
+		log_warn("pagecache: page-cache metrics off; see the messages above");
+	else if (a.asm_)
+		http_asm_set_pagecache(a.asm_, span_pagecache, &a);
 	err = prom_server_start(); /* last: every metric source is registered by now */
 	if (err)
 		goto out;
@@ -226,8 +258,10 @@ int main(int argc, char **argv)
 out:
 	/* hook: stop exporters (they flush within their timeout) */
 	prom_server_stop(); /* first: no scrape runs while sources are torn down */
+	k8s_stop();
 	otlp_stop();
 	host_metrics_stop();
+	pagecache_stop();
 	if (a.cap)
 		loader_log_lost(a.cap);
 	http_capture_close(a.cap);

@@ -13,6 +13,7 @@
 
 #include "otlp_collector_metrics.pb-c.h"
 #include "otlp_collector_trace.pb-c.h"
+#include "k8s_meta.h"
 #include "otlp_encode.h"
 
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
@@ -335,24 +336,53 @@ static bool own_key(const char *k)
 	return false;
 }
 
-/* pid 0: a per-service resource (metrics aggregate the service's processes). */
+struct res_attrs {
+	struct arena *a;
+	struct attrs *at;
+};
+
+static void res_attr(const char *key, const char *val, void *ctx)
+{
+	struct res_attrs *ra = ctx;
+
+	attr_str(ra->a, ra->at, key, val);
+}
+
+static bool has_key(const struct attrs *at, const char *key)
+{
+	for (size_t i = 0; i < at->n; i++)
+		if (strcmp(at->v[i]->key, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * pid 0: a per-service resource (metrics aggregate the service's processes, per pod in
+ * Kubernetes). k8s: the container and pod attributes (user/k8s_meta.c), "" fields left out.
+ */
 static Resource *resource_new(struct arena *a, const struct otlp_res_cfg *res, const char *service,
-			      const char *exe, uint32_t pid)
+			      const char *exe, uint32_t pid, const struct span_k8s *k8s)
 {
 	unsigned nextra = res->extra ? res->extra->n : 0;
 	Resource *r = arena_alloc(a, sizeof(*r));
 	char *iid = arena_alloc(a, OTLP_INSTANCE_ID_LEN);
+	char name[SPAN_NAME_MAX + CGROUP_POD_UID_MAX + 1];
+	struct res_attrs ra = { a, NULL };
 	struct attrs at;
 
 	if (!r || !iid)
 		return NULL;
 	opentelemetry__proto__resource__v1__resource__init(r);
-	if (pid)
+	if (pid) {
 		otlp_instance_id(res->host_name, NULL, pid,
 				 res->proc_start ? res->proc_start(pid) : 0, iid);
-	else
-		otlp_instance_id(res->host_name, service, 0, 0, iid);
-	attrs_init(a, &at, 8 + nextra);
+	} else {
+		/* each pod of a service is an instance of its own */
+		snprintf(name, sizeof(name), "%s%s%s", service, k8s->pod_uid[0] ? "/" : "",
+			 k8s->pod_uid);
+		otlp_instance_id(res->host_name, name, 0, 0, iid);
+	}
+	attrs_init(a, &at, 8 + K8S_RES_ATTRS_MAX + nextra);
 	attr_str(a, &at, "service.name", service);
 	attr_str(a, &at, "service.instance.id", iid);
 	attr_str(a, &at, "host.name", res->host_name);
@@ -363,8 +393,10 @@ static Resource *resource_new(struct arena *a, const struct otlp_res_cfg *res, c
 	attr_str(a, &at, "telemetry.sdk.name", OTLP_SDK_NAME);
 	attr_str(a, &at, "telemetry.sdk.language", "c");
 	attr_str(a, &at, "telemetry.sdk.version", res->sdk_version);
+	ra.at = &at;
+	k8s_resource_attrs(k8s, res_attr, &ra);
 	for (unsigned i = 0; i < nextra; i++)
-		if (!own_key(res->extra->v[i].key))
+		if (!own_key(res->extra->v[i].key) && !has_key(&at, res->extra->v[i].key))
 			attr_str(a, &at, res->extra->v[i].key, res->extra->v[i].val);
 	r->n_attributes = at.n;
 	r->attributes = at.v;
@@ -444,6 +476,44 @@ static Span *span_new(struct arena *a, const struct http_span *s)
 	attr_str(a, &at, "network.protocol.version", s->proto_minor ? "1.1" : "1.0");
 	if (s->user_agent[0])
 		attr_str(a, &at, "user_agent.original", s->user_agent);
+	if (s->has_page_cache) {
+		attr_int(a, &at, "o11y.page_cache.hits", (int64_t)s->pc_hits);
+		attr_int(a, &at, "o11y.page_cache.misses", (int64_t)s->pc_misses);
+	}
+	sp->n_attributes = at.n;
+	sp->attributes = at.v;
+	return a->failed ? NULL : sp;
+}
+
+/* The child span "file.read" of the server span s for its file i (user/span.h). */
+static Span *file_span_new(struct arena *a, const struct http_span *s, unsigned i)
+{
+	const struct span_file_read *f = &s->pc_files[i];
+	Span *sp = arena_alloc(a, sizeof(*sp));
+	struct attrs at;
+
+	if (!sp)
+		return NULL;
+	opentelemetry__proto__trace__v1__span__init(sp);
+	sp->trace_id.data = (uint8_t *)s->trace_id;
+	sp->trace_id.len = sizeof(s->trace_id);
+	sp->span_id.data = (uint8_t *)f->span_id;
+	sp->span_id.len = sizeof(f->span_id);
+	sp->parent_span_id.data = (uint8_t *)s->span_id;
+	sp->parent_span_id.len = sizeof(s->span_id);
+	sp->flags = 0x100 | (s->trace_flags & 0xff); /* parent known, and local */
+	sp->name = "file.read";
+	sp->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL;
+	sp->start_time_unix_nano = f->start_ns;
+	sp->end_time_unix_nano = f->end_ns;
+	attrs_init(a, &at, 6);
+	attr_str(a, &at, "file.path", f->path);
+	if (f->path_truncated)
+		attr_bool(a, &at, "o11y.file.path_truncated", true);
+	attr_int(a, &at, "o11y.file.bytes_read", (int64_t)f->bytes);
+	attr_bool(a, &at, "o11y.page_cache.hit", f->misses == 0);
+	attr_int(a, &at, "o11y.page_cache.hits", (int64_t)f->hits);
+	attr_int(a, &at, "o11y.page_cache.misses", (int64_t)f->misses);
 	sp->n_attributes = at.n;
 	sp->attributes = at.v;
 	return a->failed ? NULL : sp;
@@ -483,7 +553,7 @@ int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct o
 			;
 		if (r == nres)
 			pids[nres++] = spans[i].pid;
-		count[r]++;
+		count[r] += 1 + spans[i].pc_nfiles; /* the span and its file.read children */
 	}
 	for (unsigned r = 0; r < nres; r++) {
 		ScopeSpans *ss = arena_alloc(&a, sizeof(*ss));
@@ -510,9 +580,15 @@ int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct o
 			if (!ss->spans[ss->n_spans])
 				goto out;
 			ss->n_spans++;
+			for (unsigned f = 0; f < spans[i].pc_nfiles && f < SPAN_FILES_MAX; f++) {
+				ss->spans[ss->n_spans] = file_span_new(&a, &spans[i], f);
+				if (!ss->spans[ss->n_spans])
+					goto out;
+				ss->n_spans++;
+			}
 		}
 		rs[r]->resource =
-		    resource_new(&a, res, first->service_name, first->exe_name, first->pid);
+		    resource_new(&a, res, first->service_name, first->exe_name, first->pid, &first->k8s);
 		if (!rs[r]->resource)
 			goto out;
 	}
@@ -596,6 +672,12 @@ static HistPoint *point_new(struct arena *a, const struct red_series *r, uint64_
 	return a->failed ? NULL : p;
 }
 
+/* One ResourceMetrics per service, and per pod in Kubernetes. */
+static bool same_resource(const struct red_series *x, const struct red_series *y)
+{
+	return strcmp(x->service, y->service) == 0 && strcmp(x->k8s.pod_uid, y->k8s.pod_uid) == 0;
+}
+
 int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t start_ns,
 			uint64_t now_ns, const struct otlp_res_cfg *res, uint8_t **data,
 			size_t *len)
@@ -606,19 +688,22 @@ int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t st
 	ResourceMetrics **rm = arena_alloc(&a, (n ? n : 1) * sizeof(*rm));
 	const char **svc = arena_alloc(&a, (n ? n : 1) * sizeof(*svc));
 	unsigned *count = arena_alloc(&a, (n ? n : 1) * sizeof(*count));
+	const struct red_series **first_of = arena_alloc(&a, (n ? n : 1) * sizeof(*first_of));
 	Scope *scope = scope_new(&a, res);
 	unsigned nres = 0;
 	int err = -ENOMEM;
 
-	if (!rm || !svc || !count || !scope)
+	if (!rm || !svc || !count || !first_of || !scope)
 		goto out;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned r;
 
-		for (r = 0; r < nres && strcmp(svc[r], series[i].service); r++)
+		for (r = 0; r < nres && !same_resource(first_of[r], &series[i]); r++)
 			;
-		if (r == nres)
-			svc[nres++] = series[i].service;
+		if (r == nres) {
+			svc[nres] = series[i].service;
+			first_of[nres++] = &series[i];
+		}
 		count[r]++;
 	}
 	for (unsigned r = 0; r < nres; r++) {
@@ -652,7 +737,7 @@ int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t st
 		rm[r]->n_scope_metrics = 1;
 		rm[r]->scope_metrics[0] = sm;
 		for (unsigned i = 0; i < n; i++) {
-			if (strcmp(series[i].service, svc[r]))
+			if (!same_resource(first_of[r], &series[i]))
 				continue;
 			if (!first)
 				first = &series[i];
@@ -662,11 +747,101 @@ int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t st
 				goto out;
 			h->n_data_points++;
 		}
-		rm[r]->resource = resource_new(&a, res, first->service, first->exe, 0);
+		rm[r]->resource = resource_new(&a, res, first->service, first->exe, 0, &first->k8s);
 		if (!rm[r]->resource)
 			goto out;
 	}
 	req.n_resource_metrics = nres;
+	req.resource_metrics = rm;
+	if (a.failed)
+		goto out;
+	err = pack(&req.base, data, len);
+out:
+	arena_free(&a);
+	return err;
+}
+
+/* One monotonic cumulative Sum of pages with a single point. */
+static Metric *pc_sum_new(struct arena *a, const char *name, const char *desc, uint64_t v,
+			  uint64_t start_ns, uint64_t now_ns)
+{
+	Metric *m = arena_alloc(a, sizeof(*m));
+	Opentelemetry__Proto__Metrics__V1__Sum *sum = arena_alloc(a, sizeof(*sum));
+	Opentelemetry__Proto__Metrics__V1__NumberDataPoint *p = arena_alloc(a, sizeof(*p));
+
+	if (!m || !sum || !p)
+		return NULL;
+	opentelemetry__proto__metrics__v1__metric__init(m);
+	opentelemetry__proto__metrics__v1__sum__init(sum);
+	opentelemetry__proto__metrics__v1__number_data_point__init(p);
+	m->name = (char *)name;
+	m->description = (char *)desc;
+	m->unit = "{page}";
+	m->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;
+	m->sum = sum;
+	sum->aggregation_temporality =
+	    OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
+	sum->is_monotonic = true;
+	sum->data_points = arena_alloc(a, sizeof(*sum->data_points));
+	if (!sum->data_points)
+		return NULL;
+	p->start_time_unix_nano = start_ns;
+	p->time_unix_nano = now_ns;
+	p->value_case = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT;
+	p->as_int = (int64_t)v;
+	sum->data_points[0] = p;
+	sum->n_data_points = 1;
+	return m;
+}
+
+int otlp_encode_pagecache(const struct pc_counts *host, const struct pc_service *svc, unsigned n,
+			  const char *agent_service, uint64_t start_ns, uint64_t now_ns,
+			  const struct otlp_res_cfg *res, uint8_t **data, size_t *len)
+{
+	struct arena a = {0};
+	MetricsReq req =
+	    OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
+	ResourceMetrics **rm = arena_alloc(&a, (n + 1) * sizeof(*rm));
+	Scope *scope = scope_new(&a, res);
+	static const struct span_k8s no_k8s;
+	int err = -ENOMEM;
+
+	if (!rm || !scope)
+		goto out;
+	/* resource 0: the host's totals, under the agent's own service; then one per service */
+	for (unsigned r = 0; r <= n; r++) {
+		const struct pc_counts *c = r ? &svc[r - 1].c : host;
+		const char *pfx = r ? "o11y.page_cache." : "o11y.host.page_cache.";
+		ScopeMetrics *sm = arena_alloc(&a, sizeof(*sm));
+		char *hits = arena_alloc(&a, 64), *misses = arena_alloc(&a, 64);
+
+		rm[r] = arena_alloc(&a, sizeof(*rm[r]));
+		if (!sm || !rm[r] || !hits || !misses)
+			goto out;
+		snprintf(hits, 64, "%shits", pfx);
+		snprintf(misses, 64, "%smisses", pfx);
+		opentelemetry__proto__metrics__v1__resource_metrics__init(rm[r]);
+		opentelemetry__proto__metrics__v1__scope_metrics__init(sm);
+		sm->scope = scope;
+		sm->metrics = arena_alloc(&a, 2 * sizeof(*sm->metrics));
+		rm[r]->scope_metrics = arena_alloc(&a, sizeof(*rm[r]->scope_metrics));
+		if (!sm->metrics || !rm[r]->scope_metrics)
+			goto out;
+		sm->metrics[0] = pc_sum_new(&a, hits, "Pages file reads found in the page cache.",
+					    c->hits, start_ns, now_ns);
+		sm->metrics[1] = pc_sum_new(&a, misses, "Pages file reads had to read in.",
+					    c->misses, start_ns, now_ns);
+		if (!sm->metrics[0] || !sm->metrics[1])
+			goto out;
+		sm->n_metrics = 2;
+		rm[r]->n_scope_metrics = 1;
+		rm[r]->scope_metrics[0] = sm;
+		rm[r]->resource = resource_new(&a, res, r ? svc[r - 1].name : agent_service, NULL, 0,
+					       &no_k8s);
+		if (!rm[r]->resource)
+			goto out;
+	}
+	req.n_resource_metrics = n + 1;
 	req.resource_metrics = rm;
 	if (a.failed)
 		goto out;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pagecache.h"
 #include "red.h"
 #include "span.h"
 
@@ -64,5 +65,13 @@ int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct o
 int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t start_ns,
 			uint64_t now_ns, const struct otlp_res_cfg *res, uint8_t **data,
 			size_t *len);
+
+/*
+ * Page-cache totals (user/pagecache.h): o11y.page_cache.{hits,misses} per service (one resource
+ * each) and o11y.host.page_cache.{hits,misses} under agent_service; monotonic Sums of pages.
+ */
+int otlp_encode_pagecache(const struct pc_counts *host, const struct pc_service *svc, unsigned n,
+			  const char *agent_service, uint64_t start_ns, uint64_t now_ns,
+			  const struct otlp_res_cfg *res, uint8_t **data, size_t *len);
 
 #endif

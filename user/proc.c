@@ -119,7 +119,8 @@ static void fill(struct proc_info *p, uint32_t pid, uint64_t start, const char *
 	} else {
 		snprintf(p->exe_name, sizeof(p->exe_name), "%s", comm[0] ? comm : "unknown");
 	}
-	if (!read_service_env(pid, p->service_name, sizeof(p->service_name)))
+	p->service_from_env = read_service_env(pid, p->service_name, sizeof(p->service_name));
+	if (!p->service_from_env)
 		snprintf(p->service_name, sizeof(p->service_name), "%s", p->exe_name);
 	p->traced = !filter || filter->n == 0;
 	for (unsigned i = 0; filter && i < filter->n; i++)
@@ -140,6 +141,9 @@ const struct proc_info *proc_lookup(uint32_t pid)
 		/* same process still there: keep what we know */
 		if (!(p->pid == pid && start && start == p->start_ticks))
 			fill(p, pid, start, comm);
+		/* a process can be moved to another cgroup (a container started by exec) */
+		if (start)
+			cgroup_ident_read("/proc", pid, &p->cg);
 		p->checked_ns = now;
 	}
 	return p->traced ? p : NULL;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "span.h"
 
@@ -16,6 +17,8 @@ struct proc_info {
 	bool traced;          /* passes --exe-name */
 	char exe_name[SPAN_NAME_MAX];     /* base name of /proc/PID/exe, else comm */
 	char service_name[SPAN_NAME_MAX]; /* OTEL_SERVICE_NAME from its environment, else exe_name */
+	bool service_from_env;            /* service_name came from OTEL_SERVICE_NAME */
+	struct cgroup_ident cg;           /* its container and pod; re-read at each check */
 };
 
 /* exe_filter: NULL to trace every process, else the --exe-name list (not copied). */

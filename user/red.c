@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "log.h"
 #include "red.h"
@@ -119,6 +120,7 @@ static struct red_series *lookup(const char *key, size_t len, const struct http_
 	memset(r, 0, sizeof(*r));
 	snprintf(r->service, sizeof(r->service), "%s", s->service_name);
 	snprintf(r->exe, sizeof(r->exe), "%s", s->exe_name);
+	r->k8s = s->k8s;
 	r->overflow = overflow;
 	if (!overflow) {
 		snprintf(r->method, sizeof(r->method), "%s", method);
@@ -131,17 +133,21 @@ static struct red_series *lookup(const char *key, size_t len, const struct http_
 
 void red_record(const struct http_span *s)
 {
-	char key[SPAN_NAME_MAX + SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 16];
+	char key[SPAN_NAME_MAX + CGROUP_POD_UID_MAX + SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 16];
 	const char *method = red_method(s->method);
 	double v = s->end_ns > s->start_ns ? (s->end_ns - s->start_ns) / 1e9 : 0;
 	struct red_series *r = NULL;
 	struct red_exemplar *ex;
 	unsigned b = red_bucket(v);
 	size_t svc_len = strnlen(s->service_name, SPAN_NAME_MAX - 1);
-	int len;
+	int len, ovf_len;
 
-	len = snprintf(key, sizeof(key), "%.*s%c%s%c%s%c%u", (int)svc_len, s->service_name, 0,
-		       method, 0, s->route, 0, s->status_code);
+	/* service and pod (a service's pods are series of their own), then the attributes */
+	ovf_len = snprintf(key, sizeof(key), "%.*s%c%s", (int)svc_len, s->service_name, 0,
+			   s->k8s.pod_uid);
+	len = snprintf(key + ovf_len, sizeof(key) - ovf_len, "%c%s%c%s%c%u", 0, method, 0,
+		       s->route, 0, s->status_code);
+	len = len < 0 ? len : len + ovf_len;
 	if (len < 0 || (size_t)len >= sizeof(key))
 		return;
 	pthread_mutex_lock(&red_lock);
@@ -155,8 +161,8 @@ void red_record(const struct http_span *s)
 	if (strmap_get(&index_, key, len) || nregular < max_series) {
 		r = lookup(key, len, s, method, false);
 	} else {
-		/* the overflow key cannot collide: a regular key holds three NULs */
-		r = lookup(s->service_name, svc_len, s, method, true);
+		/* the overflow key (service, pod) cannot collide: a regular key holds 4 NULs */
+		r = lookup(key, ovf_len, s, method, true);
 		__atomic_fetch_add(&folded, 1, __ATOMIC_RELAXED);
 	}
 	if (!r)
@@ -213,7 +219,7 @@ int red_prom_write(struct prom_buf *b, void *ctx)
 	for (unsigned i = 0; i < n; i++) {
 		const struct red_series *r = &snap[i];
 		char status[8], le[32], error_type[8];
-		const char *labels[16];
+		const char *labels[20];
 		unsigned k = 0, le_idx;
 		uint64_t cum = 0;
 
@@ -221,6 +227,15 @@ int red_prom_write(struct prom_buf *b, void *ctx)
 		snprintf(error_type, sizeof(error_type), "%u", r->status);
 		labels[k++] = "service_name";
 		labels[k++] = r->service;
+		/* resource attributes as labels, named as the OTel Prometheus exporter names them */
+		if (r->k8s.namespace_name[0]) {
+			labels[k++] = "k8s_namespace_name";
+			labels[k++] = r->k8s.namespace_name;
+		}
+		if (r->k8s.pod_name[0]) {
+			labels[k++] = "k8s_pod_name";
+			labels[k++] = r->k8s.pod_name;
+		}
 		if (r->overflow) {
 			labels[k++] = "otel_metric_overflow";
 			labels[k++] = "true";

@@ -36,6 +36,7 @@ struct red_exemplar {
 struct red_series {
 	char service[SPAN_NAME_MAX];
 	char exe[SPAN_NAME_MAX]; /* process.executable.name of the first request seen */
+	struct span_k8s k8s;     /* container and pod of the first request seen; series are per pod */
 	char method[SPAN_METHOD_MAX];
 	char route[SPAN_ROUTE_MAX];
 	uint16_t status;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "k8s_meta.h"
 #include "span_print.h"
 
 struct out {
@@ -96,6 +97,11 @@ static void put_kv_str(struct out *o, const char *k, const char *v, bool comma)
 	put_str(o, v);
 }
 
+static void put_res_attr(const char *key, const char *val, void *o)
+{
+	put_kv_str(o, key, val, true);
+}
+
 size_t span_format_json(const struct http_span *s, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
@@ -131,10 +137,47 @@ size_t span_format_json(const struct http_span *s, char *buf, size_t size)
 	put_kv_str(&o, "network.protocol.version", ver, true);
 	if (s->user_agent[0])
 		put_kv_str(&o, "user_agent.original", s->user_agent, true);
+	if (s->has_page_cache)
+		putf(&o, ",\"o11y.page_cache.hits\":%" PRIu64 ",\"o11y.page_cache.misses\":%" PRIu64,
+		     s->pc_hits, s->pc_misses);
 	put(&o, "},\"resource\":{", 14);
 	put_kv_str(&o, "service.name", s->service_name, false);
 	putf(&o, ",\"process.pid\":%u", s->pid);
 	put_kv_str(&o, "process.executable.name", s->exe_name, true);
+	k8s_resource_attrs(&s->k8s, put_res_attr, &o); /* container and pod */
+	put(&o, "}}\n", 3);
+	return o.len < size ? o.len : 0;
+}
+
+size_t span_format_file_json(const struct http_span *s, unsigned i, char *buf, size_t size)
+{
+	const struct span_file_read *f = &s->pc_files[i];
+	struct out o = { buf, size, 0 };
+	char tid[33], sid[17], pid[17];
+
+	buf[0] = '\0';
+	span_hex(s->trace_id, 16, tid);
+	span_hex(f->span_id, 8, sid);
+	span_hex(s->span_id, 8, pid);
+	put(&o, "{", 1);
+	put_kv_str(&o, "name", "file.read", false);
+	put_kv_str(&o, "kind", "internal", true);
+	put_kv_str(&o, "trace_id", tid, true);
+	put_kv_str(&o, "span_id", sid, true);
+	put_kv_str(&o, "parent_span_id", pid, true);
+	putf(&o, ",\"start_time_unix_nano\":%" PRIu64 ",\"end_time_unix_nano\":%" PRIu64,
+	     f->start_ns, f->end_ns);
+	put(&o, ",\"attributes\":{", 15);
+	put_kv_str(&o, "file.path", f->path, false);
+	if (f->path_truncated)
+		putf(&o, ",\"o11y.file.path_truncated\":true");
+	putf(&o,
+	     ",\"o11y.file.bytes_read\":%" PRIu64 ",\"o11y.page_cache.hit\":%s"
+	     ",\"o11y.page_cache.hits\":%" PRIu64 ",\"o11y.page_cache.misses\":%" PRIu64,
+	     f->bytes, f->misses ? "false" : "true", f->hits, f->misses);
+	put(&o, "},\"resource\":{", 14);
+	put_kv_str(&o, "service.name", s->service_name, false);
+	putf(&o, ",\"process.pid\":%u", s->pid);
 	put(&o, "}}\n", 3);
 	return o.len < size ? o.len : 0;
 }
@@ -162,11 +205,15 @@ size_t span_format_text(const struct http_span *s, char *buf, size_t size)
 
 void span_print(FILE *f, const struct http_span *s, bool json)
 {
-	char buf[4096];
+	char buf[8192];
 	size_t n = json ? span_format_json(s, buf, sizeof(buf)) : span_format_text(s, buf, sizeof(buf));
 
-	if (n) {
+	if (n)
 		fwrite(buf, 1, n, f);
-		fflush(f);
+	for (unsigned i = 0; json && i < s->pc_nfiles && i < SPAN_FILES_MAX; i++) {
+		n = span_format_file_json(s, i, buf, sizeof(buf));
+		if (n)
+			fwrite(buf, 1, n, f);
 	}
+	fflush(f);
 }

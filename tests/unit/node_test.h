@@ -32,10 +32,11 @@ static int node_fixture_setup(void **state)
 			 "--path.udev.data=" FIX "/udev",
 			 "--collector.textfile.directory=" FIX "/textfile",
 			 "--no-collector.netdev.netlink",
+			 "--no-collector.netclass.netlink",
 			 NULL };
 
 	(void)state;
-	if (config_parse(7, argv) != 0 || node_init() != 0)
+	if (config_parse(8, argv) != 0 || node_init() != 0)
 		return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "http_assemble.h"
 #include "o11y/http.h"
+#include "pagecache.h"
 #include "span_print.h"
 
 #define MS 1000000ULL
@@ -110,6 +111,67 @@ static void test_simple(void **st)
 	assert_non_null(strstr(json, "\"network.protocol.version\":\"1.1\""));
 	assert_non_null(strstr(json, "\"resource\":{\"service.name\":\"svc100\",\"process.pid\":100,"
 				     "\"process.executable.name\":\"exe100\"}"));
+	http_asm_free(a);
+}
+
+static uint64_t pc_conn, pc_req;
+
+/* the kernel's record of the request: two files, one missed */
+static void pc_fill(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
+{
+	static struct o11y_pc_req r;
+
+	pc_conn = conn_id;
+	pc_req = req_ts;
+	memset(&r, 0, sizeof(r));
+	r.lookups = 12;
+	r.misses = 2;
+	r.nfiles = 2;
+	r.files[0].lookups = 10;
+	r.files[0].misses = 2;
+	r.files[0].bytes = 40000;
+	r.files[0].first_ns = 11 * MS;
+	r.files[0].last_ns = 12 * MS;
+	r.files[0].path_len = 8;
+	memcpy(r.files[0].path, "/www/big", 8);
+	r.files[1].lookups = 2;
+	r.files[1].bytes = 100;
+	r.files[1].path_len = 10;
+	r.files[1].path_flags = O11Y_PC_PATH_TRUNCATED;
+	memcpy(r.files[1].path, "/c/small.t", 10);
+	pc_req_to_span(&r, s);
+}
+
+static void test_page_cache(void **st)
+{
+	struct http_asm *a = setup();
+	char json[4096], sid[17];
+
+	http_asm_set_pagecache(a, pc_fill, NULL);
+	REQ(a, 7, 10 * MS, "GET /big HTTP/1.1\r\n\r\n");
+	RESP(a, 7, 20 * MS, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0);
+	assert_int_equal(nspans, 1);
+	assert_int_equal(pc_conn, 7);
+	assert_int_equal(pc_req, 10 * MS); /* the REQ event's time keys the kernel record */
+	assert_true(spans[0].has_page_cache);
+	assert_int_equal(spans[0].pc_hits, 10);
+	assert_int_equal(spans[0].pc_misses, 2);
+	assert_int_equal(spans[0].pc_nfiles, 2);
+	assert_int_equal(spans[0].pc_files[0].start_ns, OFFSET + 11 * MS);
+	assert_int_equal(spans[0].pc_files[0].end_ns, OFFSET + 12 * MS);
+	assert_memory_not_equal(spans[0].pc_files[0].span_id, "\0\0\0\0\0\0\0\0", 8);
+	assert_true(span_format_json(&spans[0], json, sizeof(json)) > 0);
+	assert_non_null(strstr(json, ",\"o11y.page_cache.hits\":10,\"o11y.page_cache.misses\":2}"));
+	assert_true(span_format_file_json(&spans[0], 0, json, sizeof(json)) > 0);
+	span_hex(spans[0].span_id, 8, sid);
+	assert_non_null(strstr(json, "\"name\":\"file.read\",\"kind\":\"internal\""));
+	assert_non_null(strstr(json, sid));
+	assert_non_null(strstr(json, "\"file.path\":\"/www/big\",\"o11y.file.bytes_read\":40000,"
+				     "\"o11y.page_cache.hit\":false,\"o11y.page_cache.hits\":8,"
+				     "\"o11y.page_cache.misses\":2"));
+	assert_true(span_format_file_json(&spans[0], 1, json, sizeof(json)) > 0);
+	assert_non_null(strstr(json, "\"file.path\":\"/c/small.t\",\"o11y.file.path_truncated\":true"));
+	assert_non_null(strstr(json, "\"o11y.page_cache.hit\":true"));
 	http_asm_free(a);
 }
 
@@ -254,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_head_interim_chunked),
 		cmocka_unit_test(test_traceparent_and_filter),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_page_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

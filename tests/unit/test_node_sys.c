@@ -35,6 +35,44 @@ static void test_netclass(void **state)
 	free(o);
 }
 
+/*
+ * Values taken from rtnetlink are the ones sysfs shows: netclass on this host's /sys both ways
+ * gives the same exposition (every interface, family, label and value). Three tries: a link
+ * appearing or changing between the two collections (another test's) is not a difference.
+ */
+static void test_netclass_netlink_live(void **state)
+{
+	char *sysfs = node_cfg.sysfs, *from_sysfs = NULL, *from_netlink = NULL;
+	bool same = false;
+	int err;
+
+	(void)state;
+	node_cfg.sysfs = (char *)"/sys";
+	for (int try = 0; try < 3 && !same; try++) {
+		free(from_sysfs);
+		free(from_netlink);
+		node_cfg.netclass_netlink = false;
+		from_sysfs = collect(node_netclass_collect, &err);
+		assert_int_equal(err, 0);
+		assert_false(node_netclass_used_netlink);
+		node_cfg.netclass_netlink = true;
+		/* twice: the second time what the first one checked and read is remembered */
+		for (int i = 0; i < 2; i++) {
+			free(from_netlink);
+			from_netlink = collect(node_netclass_collect, &err);
+			assert_int_equal(err, 0);
+		}
+		same = node_netclass_used_netlink && strcmp(from_netlink, from_sysfs) == 0;
+	}
+	node_cfg.netclass_netlink = false;
+	node_cfg.sysfs = sysfs;
+	assert_line(from_sysfs, "node_network_iface_id{device=\"lo\"} 1");
+	assert_true(node_netclass_used_netlink);
+	assert_string_equal(from_netlink, from_sysfs);
+	free(from_sysfs);
+	free(from_netlink);
+}
+
 static void test_time_os(void **state)
 {
 	int err;
@@ -247,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_netclass),
+		cmocka_unit_test(test_netclass_netlink_live),
 		cmocka_unit_test(test_time_os),
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_filesystem),

@@ -19,12 +19,26 @@ struct cpu_line {
 	double v[10];
 };
 
-static int read_stat(char **out)
+int node_read_stat(char **out)
 {
+	static char *text;
+	static size_t len;
+	static unsigned long gen;
 	char path[4096];
 
-	*out = node_slurp(node_path(path, sizeof(path), node_cfg.procfs, "stat"), NULL);
-	return *out ? 0 : -errno;
+	if (!node_scrape_gen || gen != node_scrape_gen || !text) {
+		free(text);
+		gen = 0;
+		text = node_slurp(node_path(path, sizeof(path), node_cfg.procfs, "stat"), &len);
+		if (!text)
+			return -errno;
+		gen = node_scrape_gen;
+	}
+	*out = malloc(len + 1);
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, text, len + 1);
+	return 0;
 }
 
 int node_cpu_collect(struct prom_buf *b)
@@ -35,7 +49,7 @@ int node_cpu_collect(struct prom_buf *b)
 	const char *lbl[] = { "cpu", NULL, "mode", NULL, NULL };
 	int err;
 
-	err = read_stat(&text);
+	err = node_read_stat(&text);
 	if (err)
 		return err;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -96,7 +110,7 @@ int node_stat_collect(struct prom_buf *b)
 	unsigned found = 0;
 	int err;
 
-	err = read_stat(&text);
+	err = node_read_stat(&text);
 	if (err)
 		return err;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

@@ -4,7 +4,9 @@
  * can hang for ever (node_exporter issue #244), so the calls run in a worker thread and the
  * scrape waits for them until --collector.filesystem.mount-timeout: a mount still hanging then
  * is reported with node_filesystem_device_error 1, the collector fails for that scrape, and
- * later scrapes skip the mount until its statfs returns.
+ * later scrapes skip the mount until its statfs returns. The worker lives from one scrape to the
+ * next (starting a thread per scrape cost tens of microseconds); one left hanging is abandoned
+ * to exit when its statfs returns, and the next scrape starts a new one.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +34,17 @@ struct fs_job {
 	bool abandoned;		/* the scrape gave up waiting */
 	struct fs_mount *m;
 };
+
+/* The worker waiting for jobs; it frees itself when it exits (told to quit, or abandoned). */
+struct fs_worker {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a job was posted, or quit */
+	struct fs_job *job;
+	bool quit;
+};
+
+/* The live worker, touched by the scraping thread only; NULL: start one at the next scrape. */
+static struct fs_worker *worker;
 
 /* Mountpoints whose statfs is still hanging in an abandoned worker. */
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -86,14 +99,14 @@ static void job_put(struct fs_job *j)
 	free(j);
 }
 
-static void *fs_worker(void *arg)
+/* Runs one job's statfs calls; false when the scrape abandoned it (the worker must exit). */
+static bool fs_run(struct fs_job *j)
 {
-	struct fs_job *j = arg;
+	bool abandoned = false;
 
-	for (unsigned i = 0; i < j->n; i++) {
+	for (unsigned i = 0; i < j->n && !abandoned; i++) {
 		struct fs_mount *m = &j->m[i];
 		struct statfs st = { 0 };
-		bool abandoned;
 		int r = 0;
 
 		if (!m->stuck)
@@ -105,18 +118,76 @@ static void *fs_worker(void *arg)
 			m->error = r != 0;
 		}
 		j->done = i + 1;
-		pthread_cond_signal(&j->cond);
+		/* the scrape waits for all of them (or reads done when it gives up) */
+		if (j->done == j->n)
+			pthread_cond_signal(&j->cond);
 		pthread_mutex_unlock(&j->lock);
-		if (abandoned) {
-			if (!m->stuck) {
-				log_info("node: filesystem: statfs(%s) returned again", m->path);
-				stuck_set(m->mountpoint, false);
-			}
-			break;
+		if (abandoned && !m->stuck) {
+			log_info("node: filesystem: statfs(%s) returned again", m->path);
+			stuck_set(m->mountpoint, false);
 		}
 	}
 	job_put(j);
+	return !abandoned;
+}
+
+static void *fs_worker_main(void *arg)
+{
+	struct fs_worker *w = arg;
+	struct fs_job *j;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		while (!w->job && !w->quit)
+			pthread_cond_wait(&w->cond, &w->lock);
+		j = w->job;
+		w->job = NULL;
+		pthread_mutex_unlock(&w->lock);
+		if (!j || !fs_run(j))
+			break;
+	}
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
 	return NULL;
+}
+
+static struct fs_worker *fs_worker_start(void)
+{
+	struct fs_worker *w;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int err;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	err = pthread_create(&tid, &attr, fs_worker_main, w);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		errno = err;
+		return NULL;
+	}
+	return w;
+}
+
+void node_fs_stop(void)
+{
+	if (!worker)
+		return;
+	pthread_mutex_lock(&worker->lock);
+	worker->quit = true;
+	pthread_cond_signal(&worker->cond);
+	pthread_mutex_unlock(&worker->lock);
+	worker = NULL; /* it frees itself */
 }
 
 /* fstab(5) escapes in /proc/mounts: \040 space, \011 tab (node_exporter decodes only these) */
@@ -230,8 +301,6 @@ int node_filesystem_collect(struct prom_buf *b)
 {
 	struct fs_job *j;
 	struct timespec deadline;
-	pthread_attr_t attr;
-	pthread_t tid;
 	int err = 0;
 
 	j = calloc(1, sizeof(*j));
@@ -251,16 +320,17 @@ int node_filesystem_collect(struct prom_buf *b)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	j->refs = 2;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	err = -pthread_create(&tid, &attr, fs_worker, j);
-	pthread_attr_destroy(&attr);
-	if (err) {
-		j->refs = 1;
+	if (!worker)
+		worker = fs_worker_start();
+	if (!worker) {
+		err = -errno;
 		goto out;
 	}
+	j->refs = 2;
+	pthread_mutex_lock(&worker->lock);
+	worker->job = j;
+	pthread_cond_signal(&worker->cond);
+	pthread_mutex_unlock(&worker->lock);
 	pthread_mutex_lock(&j->lock);
 	while (j->done < j->n && err != -ETIMEDOUT)
 		err = -pthread_cond_timedwait(&j->cond, &j->lock, &deadline);
@@ -275,6 +345,7 @@ int node_filesystem_collect(struct prom_buf *b)
 		stuck_set(m->mountpoint, true);
 		for (unsigned i = j->done; i < j->n; i++)
 			j->m[i].error = true;
+		worker = NULL; /* it exits once the statfs returns */
 		err = -ETIMEDOUT;
 	} else {
 		err = 0;

@@ -16,14 +16,22 @@ int node_meminfo_collect(struct prom_buf *b)
 	if (!text)
 		return -errno;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char key[128], name[192], help[256], unit[16] = "";
-		char *open, *close;
+		char name[192], help[256], *key = name + 12; /* "node_memory_" */
+		char *colon = strchr(line, ':'), *num, *end, *open, *close;
+		size_t klen;
 		double v;
-		int f;
 
-		f = sscanf(line, "%127[^:]: %lf %15s", key, &v, unit);
-		if (f < 2)
+		/* "Key:   123 kB" or "Key:   123" */
+		if (!colon || colon == line || colon - line > 127)
 			continue;
+		num = colon + 1;
+		v = strtod(num, &end);
+		if (end == num)
+			continue;
+		klen = (size_t)(colon - line);
+		memcpy(name, "node_memory_", 12);
+		memcpy(key, line, klen);
+		key[klen] = '\0';
 		/* "Active(anon)" -> "Active_anon" */
 		open = strchr(key, '(');
 		close = open ? strchr(open, ')') : NULL;
@@ -31,11 +39,11 @@ int node_meminfo_collect(struct prom_buf *b)
 			*open = '_';
 			memmove(close, close + 1, strlen(close + 1) + 1);
 		}
-		if (f == 3) {
+		end += strspn(end, " \t");
+		if (*end) {
 			v *= 1024;
 			strcat(key, "_bytes");
 		}
-		snprintf(name, sizeof(name), "node_memory_%s", key);
 		snprintf(help, sizeof(help), "Memory information field %s.", key);
 		prom_family(b, name, "gauge", help);
 		prom_sample(b, name, NULL, v);
@@ -53,14 +61,21 @@ int node_vmstat_collect(struct prom_buf *b)
 	if (!text)
 		return -errno;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char key[128], name[160], help[192];
+		char name[160], help[192], *key = name + 12; /* "node_vmstat_" */
+		size_t klen = strcspn(line, " \t");
+		char *end;
 		double v;
 
-		if (sscanf(line, "%127s %lf", key, &v) != 2)
+		if (!klen || klen > 127)
 			continue;
+		v = strtod(line + klen, &end);
+		if (end == line + klen)
+			continue;
+		memcpy(name, "node_vmstat_", 12);
+		memcpy(key, line, klen);
+		key[klen] = '\0';
 		if (node_filt.vmstat_fields && !node_match(node_filt.vmstat_fields, key))
 			continue;
-		snprintf(name, sizeof(name), "node_vmstat_%s", key);
 		snprintf(help, sizeof(help), "/proc/vmstat information field %s.", key);
 		prom_family(b, name, "untyped", help);
 		prom_sample(b, name, NULL, v);

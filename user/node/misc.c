@@ -285,27 +285,37 @@ int node_pressure_collect(struct prom_buf *b)
 		{ "memory", "full", "stalled", "Total time in seconds no process could make progress due to memory congestion" },
 	};
 	double vals[5];
+	char *text = NULL;
+	int err = 0;
 
-	for (unsigned i = 0; i < 5; i++) {
-		char path[4096], *text, *p, key[16];
+	for (unsigned i = 0; i < 5 && !err; i++) {
+		char path[4096], *p, key[16];
 		unsigned long long total;
 
-		text = node_slurp(node_path(path, sizeof(path), node_cfg.procfs, "pressure/%s",
-					    m[i].res),
-				  NULL);
-		if (!text)
-			return -errno;
+		/* io and memory have "some" and "full" lines in one file: read it once */
+		if (!i || strcmp(m[i].res, m[i - 1].res) != 0) {
+			free(text);
+			text = node_slurp(node_path(path, sizeof(path), node_cfg.procfs,
+						    "pressure/%s", m[i].res),
+					  NULL);
+			if (!text) {
+				err = -errno;
+				break;
+			}
+		}
 		snprintf(key, sizeof(key), "%s ", m[i].what);
 		p = strstr(text, key);
 		p = p ? strstr(p, "total=") : NULL;
 		if (!p || sscanf(p, "total=%llu", &total) != 1) {
-			free(text);
-			return -EINVAL;
+			err = -EINVAL;
+			break;
 		}
-		free(text);
 		/* microseconds, divided twice like node_exporter so the doubles agree */
 		vals[i] = (double)total / 1000.0 / 1000.0;
 	}
+	free(text);
+	if (err)
+		return err;
 	for (unsigned i = 0; i < 5; i++) {
 		char name[96];
 

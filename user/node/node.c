@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 struct node_config node_cfg;
 struct node_filters node_filt;
+unsigned long node_scrape_gen;
 
 /* node_exporter's collectors that this agent implements, in node_exporter's (sorted) order. */
 const struct node_collector node_collectors[] = {
@@ -173,6 +176,10 @@ static int parse_collector_flag(const struct opt *o, const char *key, const char
 		node_cfg.netdev_netlink = on;
 		return 0;
 	}
+	if (strcmp(name, "netclass.netlink") == 0) {
+		node_cfg.netclass_netlink = on;
+		return 0;
+	}
 	if (strcmp(name, "disable-defaults") == 0) {
 		disable_defaults = on;
 		return 0;
@@ -206,16 +213,12 @@ static const struct opt node_opts[] = {
 		  "--collector.filesystem.mount-points-exclude=RE, ...fs-types-exclude=RE, "
 		  "...mount-timeout=5s, --collector.diskstats.device-exclude=RE / device-include=RE, "
 		  "--collector.netdev.device-exclude=RE / device-include=RE, "
-		  "--collector.netclass.ignored-devices=RE, --collector.netstat.fields=RE, "
+		  "--collector.netclass.ignored-devices=RE, --no-collector.netclass.netlink (read every "
+		  "netclass value from sysfs), --collector.netstat.fields=RE, "
 		  "--collector.vmstat.fields=RE, --collector.arp.device-exclude=RE / device-include=RE" },
 };
 const struct opt_table node_opt_table = { "Node metrics (node_exporter compatible)", node_opts,
 					  sizeof(node_opts) / sizeof(node_opts[0]) };
-
-bool node_match(const regex_t *re, const char *s)
-{
-	return re && regexec(re, s, 0, NULL, 0) == 0;
-}
 
 int node_regcomp(regex_t *re, const char *pattern, const char *what)
 {
@@ -285,6 +288,120 @@ static regex_t *const *const filt_slots[NSTR] = {
 	(regex_t *const *)&node_filt.arp_include,
 };
 
+/*
+ * node_match's memory of answers: a regexp's answer for a string never changes, and the strings
+ * (field names, devices, mountpoints) are the same from one scrape to the next, while glibc's
+ * regexec costs microseconds each. Open addressing, grown to at most MEMO_MAX entries, then
+ * emptied.
+ */
+#define MEMO_MAX 4096
+struct memo_ent {
+	char *s; /* NULL: free slot */
+	unsigned hash;
+	bool match;
+};
+static struct {
+	struct memo_ent *e;
+	unsigned cap, n;
+	bool dirty; /* regexec ran since the regexp was compiled */
+} memo[NSTR];
+
+static void memo_clear(unsigned r)
+{
+	for (unsigned i = 0; i < memo[r].cap; i++)
+		free(memo[r].e[i].s);
+	free(memo[r].e);
+	memo[r].e = NULL;
+	memo[r].cap = memo[r].n = 0;
+}
+
+static bool memo_put(unsigned r, const char *s, unsigned h, bool match)
+{
+	unsigned i;
+
+	if (memo[r].n + 1 > memo[r].cap / 4 * 3) {
+		unsigned cap = memo[r].cap ? memo[r].cap * 2 : 64;
+		struct memo_ent *e, *old = memo[r].e;
+
+		if (cap > MEMO_MAX) {
+			memo_clear(r);
+			cap = 64;
+			old = NULL;
+		}
+		e = calloc(cap, sizeof(*e));
+		if (!e)
+			return false;
+		for (unsigned k = 0; old && k < memo[r].cap; k++) {
+			if (!old[k].s)
+				continue;
+			for (i = old[k].hash & (cap - 1); e[i].s; i = (i + 1) & (cap - 1))
+				;
+			e[i] = old[k];
+		}
+		free(old);
+		memo[r].e = e;
+		memo[r].cap = cap;
+	}
+	for (i = h & (memo[r].cap - 1); memo[r].e[i].s; i = (i + 1) & (memo[r].cap - 1))
+		;
+	memo[r].e[i].s = strdup(s);
+	if (!memo[r].e[i].s)
+		return false;
+	memo[r].e[i].hash = h;
+	memo[r].e[i].match = match;
+	memo[r].n++;
+	return true;
+}
+
+bool node_match(const regex_t *re, const char *s)
+{
+	unsigned r, h = 2166136261u;
+	bool match;
+
+	if (!re)
+		return false;
+	r = (unsigned)(re - res);
+	if (re < res || r >= NSTR)
+		return regexec(re, s, 0, NULL, 0) == 0;
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (unsigned i = h & (memo[r].cap - 1); memo[r].cap && memo[r].e[i].s;
+	     i = (i + 1) & (memo[r].cap - 1))
+		if (memo[r].e[i].hash == h && strcmp(memo[r].e[i].s, s) == 0)
+			return memo[r].e[i].match;
+	match = regexec(re, s, 0, NULL, 0) == 0;
+	memo[r].dirty = true;
+	memo_put(r, s, h, match);
+	return match;
+}
+
+/*
+ * glibc's regexec builds DFA transition tables as it goes and keeps them in the regex_t (200 kB
+ * for the netstat fields over /proc/net/netstat's names), though the memo answers every string
+ * after its first scrape: compiling the regexps that ran again leaves only the compiled form.
+ * Called between scrapes (no collector running).
+ */
+static void memo_compact(void)
+{
+	bool freed = false;
+
+	for (unsigned r = 1; r < NSTR; r++) {
+		regex_t fresh;
+
+		if (!memo[r].dirty || !*filt_slots[r])
+			continue;
+		memo[r].dirty = false;
+		if (node_regcomp(&fresh, *str_flags[r].dst, str_flags[r].key))
+			continue; /* keep the one in use */
+		regfree(&res[r]);
+		memcpy(&res[r], &fresh, sizeof(fresh));
+		freed = true;
+	}
+	/* the tables were scattered over the scrape threads' malloc arenas: give the pages back */
+	if (freed)
+		malloc_trim(0);
+}
+
 /* include/exclude pairs are mutually exclusive; giving include drops the default exclude */
 static int pick_include(unsigned inc, unsigned exc)
 {
@@ -321,6 +438,8 @@ int node_init(void)
 		regex_t **slot = (regex_t **)filt_slots[i];
 
 		*slot = NULL;
+		memo_clear(i);
+		memo[i].dirty = false;
 		if (!*str_flags[i].dst)
 			continue;
 		err = node_regcomp(&res[i], *str_flags[i].dst, str_flags[i].key);
@@ -337,14 +456,20 @@ int node_init(void)
 	return 0;
 }
 
+static void sc_stop(void);
+
 void node_fini(void)
 {
+	sc_stop();
+	node_fs_stop();
+	node_net_fini();
 	for (unsigned i = 1; i < NSTR; i++) {
 		regex_t **slot = (regex_t **)filt_slots[i];
 
 		if (*slot)
 			regfree(*slot);
 		*slot = NULL;
+		memo_clear(i);
 	}
 	for (unsigned i = 0; i < NSTR; i++) {
 		free(*str_flags[i].dst);
@@ -356,6 +481,7 @@ void node_fini(void)
 __attribute__((constructor)) static void node_state_init(void)
 {
 	node_cfg.netdev_netlink = true;
+	node_cfg.netclass_netlink = true;
 	memset(explicit_state, -1, sizeof(explicit_state));
 }
 
@@ -367,34 +493,170 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Collectors run on two threads, the server's and a helper, like node_exporter runs each in its
+ * own goroutine: most of a scrape is the kernel generating /proc and /sys files, which the two
+ * CPUs of a small machine do side by side. Each collector writes into its own buffer, appended
+ * to the scrape in node_exporter's order afterwards. Work is handed out in units, slowest (as
+ * last measured) first; collectors sharing what one scrape read once (netdev and netclass the
+ * rtnetlink dump, cpu and stat /proc/stat) are one unit, so one thread runs them in turn.
+ * Everything else a collector keeps is its own (a filter regexp belongs to one collector).
+ */
+static struct sc {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t tid;
+	bool started, quit;
+	unsigned long posted, finished; /* scrapes handed to the helper, and done by it */
+	unsigned units[NCOLL][2], nunits, next; /* collector indexes (second: NCOLL if none) */
+	const bool *ran;
+	double dur[NCOLL];
+	bool ok[NCOLL];
+	struct prom_buf out[NCOLL];
+} sc = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void sc_run_units(void)
+{
+	unsigned u;
+
+	while ((u = __atomic_fetch_add(&sc.next, 1, __ATOMIC_RELAXED)) < sc.nunits) {
+		for (unsigned k = 0; k < 2; k++) {
+			unsigned i = sc.units[u][k];
+			double t0;
+			int err;
+
+			if (i >= NCOLL || !sc.ran[i])
+				continue;
+			prom_buf_reset(&sc.out[i]);
+			t0 = mono_now();
+			err = node_collectors[i].collect(&sc.out[i]);
+			sc.dur[i] = mono_now() - t0;
+			sc.ok[i] = err == 0;
+			if (err)
+				log_debug("node: collector %s failed: %s", node_collectors[i].name,
+					  strerror(-err));
+		}
+	}
+}
+
+static void *sc_helper(void *arg)
+{
+	unsigned long seen = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&sc.lock);
+	for (;;) {
+		while (sc.posted == seen && !sc.quit)
+			pthread_cond_wait(&sc.cond, &sc.lock);
+		if (sc.quit)
+			break;
+		seen = sc.posted;
+		pthread_mutex_unlock(&sc.lock);
+		sc_run_units();
+		pthread_mutex_lock(&sc.lock);
+		sc.finished = seen;
+		pthread_cond_broadcast(&sc.cond);
+	}
+	pthread_mutex_unlock(&sc.lock);
+	return NULL;
+}
+
+/* the units, in collector order the first time; later by last duration, slowest first */
+static int sc_cmp_units(const void *a, const void *b)
+{
+	const unsigned *x = a, *y = b;
+	double dx = sc.dur[x[0]] + (x[1] < NCOLL ? sc.dur[x[1]] : 0);
+	double dy = sc.dur[y[0]] + (y[1] < NCOLL ? sc.dur[y[1]] : 0);
+
+	return dx < dy ? 1 : dx > dy ? -1 : (int)x[0] - (int)y[0];
+}
+
+static void sc_plan(void)
+{
+	int netdev = node_collector_index("netdev"), stat = node_collector_index("stat");
+	int netclass = node_collector_index("netclass"), cpu = node_collector_index("cpu");
+
+	if (!sc.nunits) {
+		for (unsigned i = 0; i < NCOLL; i++) {
+			if ((int)i == netdev || (int)i == stat)
+				continue;
+			sc.units[sc.nunits][0] = i;
+			sc.units[sc.nunits][1] = (int)i == netclass ? (unsigned)netdev :
+						 (int)i == cpu	    ? (unsigned)stat :
+									NCOLL;
+			sc.nunits++;
+		}
+	}
+	qsort(sc.units, sc.nunits, sizeof(sc.units[0]), sc_cmp_units);
+}
+
+static void sc_stop(void)
+{
+	if (sc.started) {
+		pthread_mutex_lock(&sc.lock);
+		sc.quit = true;
+		pthread_cond_broadcast(&sc.cond);
+		pthread_mutex_unlock(&sc.lock);
+		pthread_join(sc.tid, NULL);
+		sc.started = sc.quit = false;
+		sc.posted = sc.finished = 0;
+	}
+	for (unsigned i = 0; i < NCOLL; i++)
+		prom_buf_free(&sc.out[i]);
+}
+
 int node_scrape(struct prom_buf *b, const bool *want)
 {
-	double dur[NCOLL];
-	bool ran[NCOLL], ok[NCOLL];
+	bool ran[NCOLL], helped = false;
 	const char *lbl[] = { "collector", NULL, NULL };
+	unsigned nran = 0;
 
+	node_scrape_gen++;
 	for (unsigned i = 0; i < NCOLL; i++) {
-		double t0;
-		int err;
-
 		ran[i] = enabled[i] && (!want || want[i]);
+		nran += ran[i];
+	}
+	sc_plan();
+	sc.ran = ran;
+	sc.next = 0;
+	if (nran > 1 && !sc.started) {
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		sc.started = pthread_create(&sc.tid, &attr, sc_helper, NULL) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (nran > 1 && sc.started) {
+		pthread_mutex_lock(&sc.lock);
+		sc.posted++;
+		pthread_cond_broadcast(&sc.cond);
+		pthread_mutex_unlock(&sc.lock);
+		helped = true;
+	}
+	sc_run_units();
+	if (helped) {
+		pthread_mutex_lock(&sc.lock);
+		while (sc.finished != sc.posted)
+			pthread_cond_wait(&sc.cond, &sc.lock);
+		pthread_mutex_unlock(&sc.lock);
+	}
+	for (unsigned i = 0; i < NCOLL; i++) {
 		if (!ran[i])
 			continue;
-		t0 = mono_now();
-		err = node_collectors[i].collect(b);
-		dur[i] = mono_now() - t0;
-		ok[i] = err == 0;
-		if (err)
-			log_debug("node: collector %s failed: %s", node_collectors[i].name,
-				  strerror(-err));
+		if (sc.out[i].err)
+			b->err = sc.out[i].err;
+		else if (sc.out[i].len)
+			prom_append(b, sc.out[i].data, sc.out[i].len);
 	}
+	memo_compact();
 	prom_family(b, "node_scrape_collector_duration_seconds", "gauge",
 		    "node_exporter: Duration of a collector scrape.");
 	for (unsigned i = 0; i < NCOLL; i++) {
 		if (!ran[i])
 			continue;
 		lbl[1] = node_collectors[i].name;
-		prom_sample(b, "node_scrape_collector_duration_seconds", lbl, dur[i]);
+		prom_sample(b, "node_scrape_collector_duration_seconds", lbl, sc.dur[i]);
 	}
 	prom_family(b, "node_scrape_collector_success", "gauge",
 		    "node_exporter: Whether a collector succeeded.");
@@ -402,7 +664,7 @@ int node_scrape(struct prom_buf *b, const bool *want)
 		if (!ran[i])
 			continue;
 		lbl[1] = node_collectors[i].name;
-		prom_sample(b, "node_scrape_collector_success", lbl, ok[i]);
+		prom_sample(b, "node_scrape_collector_success", lbl, sc.ok[i]);
 	}
 	return b->err;
 }

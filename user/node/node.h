@@ -23,6 +23,7 @@ struct node_config {
 	char *netdev_exclude, *netdev_include;
 	char *netclass_ignored;
 	bool netdev_netlink; /* link statistics over rtnetlink (default), else /proc/net/dev */
+	bool netclass_netlink; /* netclass values rtnetlink has too taken from it (default) */
 	char *netstat_fields, *vmstat_fields;
 	char *arp_exclude, *arp_include;
 };
@@ -54,6 +55,13 @@ bool node_collector_enabled(unsigned idx);
  * server calls it from one thread.
  */
 int node_scrape(struct prom_buf *b, const bool *want);
+/*
+ * Counts node_scrape calls (0 before the first): collectors reading one source for several
+ * collectors (the rtnetlink link dump) read it once per value of this.
+ */
+extern unsigned long node_scrape_gen;
+/* Whether the last netclass collection took values from rtnetlink (else all from sysfs). */
+extern bool node_netclass_used_netlink;
 
 /* Helpers shared by the collectors. */
 /* Joins root and a printf-formatted relative path into buf; returns buf. */
@@ -65,6 +73,11 @@ char *node_slurp(const char *path, size_t *len);
 int node_read_line(const char *path, char *buf, size_t size);
 /* node_read_line relative to a directory fd (saves the path walk per attribute file). */
 int node_read_line_at(int dirfd, const char *name, char *buf, size_t size);
+/*
+ * <procfs>/stat into a malloc'ed copy (*out); read once per node_scrape for the cpu and stat
+ * collectors and the process metrics alike. Returns 0 or -errno.
+ */
+int node_read_stat(char **out);
 /* Reads a file holding one integer; returns 0 or -errno. */
 int node_read_ll(const char *path, long long *v);
 /* Compiles a Go (RE2) regexp as POSIX ERE, translating \d \s \w; 0 or -EINVAL (logged). */
@@ -80,6 +93,10 @@ int node_meminfo_collect(struct prom_buf *b);
 int node_vmstat_collect(struct prom_buf *b);
 int node_diskstats_collect(struct prom_buf *b);
 int node_filesystem_collect(struct prom_buf *b);
+/* Tells the filesystem collector's statfs worker thread to exit (node_fini calls it). */
+void node_fs_stop(void);
+/* Frees what netclass and netdev keep between scrapes (node_fini calls it). */
+void node_net_fini(void);
 int node_netdev_collect(struct prom_buf *b);
 int node_netclass_collect(struct prom_buf *b);
 int node_netstat_collect(struct prom_buf *b);

@@ -1,0 +1,561 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Page-cache lookups and misses of file reads, exactly, from the filemap tracepoints.
+ *
+ * - A read (read/pread/readv, sendfile, splice) ends each pass of its copy loop with
+ *   mm_filemap_get_pages(mapping, index, last): the pages it is about to consume. When a pass
+ *   consumes only part of the range (a full folio batch, a page still being read), the next
+ *   pass starts inside the same range: those pages are counted once. So are the pages of a
+ *   range read again from inside it (a sendfile to a full socket reads pages, sends none and
+ *   reads them again): a task's consecutive overlapping ranges on one file are merged.
+ *   Ranges are clamped to the file size.
+ * - A page the reading task adds to the page cache (mm_filemap_add_to_page_cache, in the
+ *   task's own context for sync reads and the readahead they trigger) is a miss:
+ *   * inside the range of the task's read in progress: a miss of a page already counted;
+ *   * beyond it (readahead ahead of the reader): kept as the task's readahead credit for that
+ *     file, a window of pages; a later lookup of a page inside the window is a miss, not a
+ *     hit (the read caused the I/O), and pages read ahead but never read count nothing.
+ *   Pages added outside a read (write(), fallocate...) are not misses.
+ * - An mmap fault that reaches filemap_fault (mm_filemap_fault) is one lookup, a hit unless
+ *   the faulting task then adds that page. Pages mapped by fault-around (already cached) are
+ *   not counted.
+ * hits = lookups - misses. Only regular files on filesystems with a backing store count:
+ * tmpfs, ramfs and shmem are left out; /proc, /sys, pipes and sockets never pass through here.
+ */
+#ifndef O11Y_PAGECACHE_BPF_H
+#define O11Y_PAGECACHE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "core_fixes.bpf.h"
+#include "maps.bpf.h"
+#include "o11y/http.h"
+#include "o11y/pagecache.h"
+
+#define PC_PAGE_SHIFT 12
+#define PC_TMPFS_MAGIC 0x01021994
+#define PC_RAMFS_MAGIC 0x858458f6
+#define PC_S_IFREG 0100000
+
+/* x86_64 syscalls during which a page added to the cache is a read's (see pc_read_context) */
+enum {
+	PC_NR_read = 0,
+	PC_NR_pread64 = 17,
+	PC_NR_readv = 19,
+	PC_NR_sendfile = 40,
+	PC_NR_readahead = 187,
+	PC_NR_fadvise64 = 221,
+	PC_NR_splice = 275,
+	PC_NR_preadv = 295,
+	PC_NR_copy_file_range = 326,
+	PC_NR_preadv2 = 327,
+};
+
+/* What one task is doing to the page cache; see the rules at the top. */
+struct pc_task {
+	__u64 mapping; /* file of the task's latest read pass */
+	__u64 idx;     /* its first page */
+	__u64 last;    /* its last page counted */
+	__u64 cr_mapping; /* readahead credit: pages added ahead of the task's reads */
+	__u64 cr_lo, cr_hi;
+	__u64 flt_mapping; /* the latest fault lookup, counted as a hit until its page is added */
+	__u64 flt_index;
+	__u64 req_ts; /* the HTTP request its latest lookups were charged to, 0 none */
+};
+
+/* per-task state (task local storage: freed with the task, no hashing) */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pc_task);
+} pc_task SEC(".maps");
+
+/* host-wide lookups and misses, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct o11y_pc_count);
+} pc_host SEC(".maps");
+
+/* per process (tgid), per CPU; the agent deletes the entries of processes that exited */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct o11y_pc_tgid);
+} pc_tgid SEC(".maps");
+
+/* per HTTP request: counts and the files read; the agent takes an entry when the span ends */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct o11y_pc_req_key);
+	__type(value, struct o11y_pc_req);
+} pc_reqs SEC(".maps");
+
+/* the HTTP request each thread serves; owned by bpf/http.bpf.c, shared by the loader */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct o11y_thread_conn);
+} thread_conn SEC(".maps");
+
+/* an all-zero request value to create pc_reqs entries from (never written) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct o11y_pc_req);
+} pc_zero SEC(".maps");
+
+/* scratch to build a path backwards: the path is written below PATH_MAX, read as PATH_MAX */
+struct pc_path_buf {
+	char b[2 * O11Y_PC_PATH_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pc_path_buf);
+} pc_path_buf SEC(".maps");
+
+const volatile __u32 cfg_pc_self_tgid = 0;
+const volatile __u8 cfg_pc_requests = 1; /* attribute to HTTP requests (the HTTP capture runs) */
+
+/* A regular file whose pages live in the page cache in front of a backing store. */
+static __always_inline bool pc_file_wanted(struct inode *inode)
+{
+	unsigned long magic;
+
+	if (!inode || (inode->i_mode & O11Y_S_IFMT) != PC_S_IFREG)
+		return false;
+	magic = inode->i_sb->s_magic;
+	return magic != PC_TMPFS_MAGIC && magic != PC_RAMFS_MAGIC;
+}
+
+/* Is the current task reading when it adds a page? (and not writing, truncating...) */
+static __always_inline bool pc_read_context(struct task_struct *task, struct pc_task *t,
+					    __u64 mapping)
+{
+	struct pt_regs *regs;
+
+	if (task->flags & O11Y_PF_KTHREAD)
+		return true; /* loop devices, nfsd: kernel threads add pages only to read them */
+	if (t->flt_mapping == mapping)
+		return true; /* a fault on this file is in progress */
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	switch (regs->orig_ax) {
+	case PC_NR_read:
+	case PC_NR_pread64:
+	case PC_NR_readv:
+	case PC_NR_sendfile:
+	case PC_NR_readahead:
+	case PC_NR_fadvise64:
+	case PC_NR_splice:
+	case PC_NR_preadv:
+	case PC_NR_copy_file_range:
+	case PC_NR_preadv2:
+		return true;
+	}
+	return false;
+}
+
+/* ---- per-request files: path from the dentries ----------------------------------------- */
+
+/*
+ * The struct file the current read syscall reads, when its fd argument is known and the file
+ * is the one whose pages are looked up: it carries the mount, for an absolute path.
+ */
+static __always_inline struct file *pc_syscall_file(struct task_struct *task, __u64 mapping)
+{
+	struct pt_regs *regs;
+	struct file **fds, *file;
+	__u64 fd;
+
+	if (task->flags & O11Y_PF_KTHREAD)
+		return NULL;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	switch (regs->orig_ax) {
+	case PC_NR_read:
+	case PC_NR_pread64:
+	case PC_NR_readv:
+	case PC_NR_splice:
+	case PC_NR_preadv:
+	case PC_NR_copy_file_range:
+	case PC_NR_preadv2:
+		fd = regs->di;
+		break;
+	case PC_NR_sendfile:
+		fd = regs->si;
+		break;
+	default:
+		return NULL;
+	}
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (!fds || fd >= BPF_CORE_READ(task, files, fdt, max_fds) ||
+	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	if ((__u64)BPF_CORE_READ(file, f_mapping) != mapping)
+		return NULL;
+	return file;
+}
+
+/* State of the walk from a dentry up to the root, one bpf_loop step per component. */
+struct pc_walk {
+	struct dentry *d;
+	struct dentry *mnt_root; /* root dentry of mount m */
+	struct mount *m;         /* NULL: no mount known, stop at the filesystem's root */
+	struct pc_path_buf *pb;
+	int p;                   /* the path so far starts at pb->b[p] */
+	__u8 flags;              /* O11Y_PC_PATH_* */
+	__u8 done;
+};
+
+static long pc_walk_step(__u32 i, void *ctx)
+{
+	struct pc_walk *w = ctx;
+	struct dentry *d = w->d, *parent;
+	struct mount *m = w->m, *mp;
+	const unsigned char *name;
+	__u32 len;
+	int off;
+
+	if (m && d == w->mnt_root) {
+		/* the root of a mount: go on from where it is mounted */
+		mp = BPF_CORE_READ(m, mnt_parent);
+		if (!mp || mp == m) {
+			w->done = 1;
+			return 1;
+		}
+		d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = mp;
+		w->mnt_root = BPF_CORE_READ(mp, mnt.mnt_root);
+		w->d = d;
+		if (d == w->mnt_root)
+			return 0; /* mounted on the root of its parent: no component */
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d) {
+		w->done = 1;
+		return 1;
+	}
+	len = BPF_CORE_READ(d, d_name.len) & 0xff;
+	name = BPF_CORE_READ(d, d_name.name);
+	off = w->p - (int)len - 1;
+	if (off < 0) {
+		w->flags |= O11Y_PC_PATH_TRUNCATED;
+		w->done = 1;
+		return 1;
+	}
+	off &= O11Y_PC_PATH_MAX - 1;
+	if (bpf_probe_read_kernel(&w->pb->b[off + 1], len, name)) {
+		count_error(O11Y_ERR_READ_KERNEL);
+		w->flags |= O11Y_PC_PATH_TRUNCATED;
+		w->done = 1;
+		return 1;
+	}
+	w->pb->b[off] = '/';
+	w->p = off;
+	w->d = parent;
+	return 0;
+}
+
+/*
+ * Writes the path of the file into f->path: through its mount when the read's struct file is
+ * known, else from the inode's first dentry (relative to its filesystem, marked NO_MOUNT).
+ * At most O11Y_PC_PATH_DEPTH components and O11Y_PC_PATH_MAX - 1 bytes: the leading part is
+ * dropped and the path marked TRUNCATED.
+ */
+static __always_inline void pc_resolve_path(struct o11y_pc_file *f, struct task_struct *task,
+					    struct inode *inode)
+{
+	struct pc_walk w = { .p = O11Y_PC_PATH_MAX - 1 };
+	struct hlist_node *first;
+	struct file *file;
+	__u32 zero = 0;
+	int p;
+
+	w.pb = bpf_map_lookup_elem(&pc_path_buf, &zero);
+	if (!w.pb)
+		return;
+	file = pc_syscall_file(task, f->mapping);
+	if (file) {
+		struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+
+		w.d = BPF_CORE_READ(file, f_path.dentry);
+		w.m = container_of(vm, struct mount, mnt);
+		w.mnt_root = BPF_CORE_READ(vm, mnt_root);
+	} else {
+		first = BPF_CORE_READ(inode, i_dentry.first);
+		if (!first)
+			return;
+		w.d = container_of(first, struct dentry, d_u.d_alias);
+		w.flags |= O11Y_PC_PATH_NO_MOUNT;
+	}
+	w.pb->b[O11Y_PC_PATH_MAX - 1] = 0;
+	bpf_loop(O11Y_PC_PATH_DEPTH, pc_walk_step, &w, 0);
+	if (!w.done)
+		w.flags |= O11Y_PC_PATH_TRUNCATED;
+	p = w.p;
+	if (p >= O11Y_PC_PATH_MAX - 1) {
+		/* the root itself */
+		p = O11Y_PC_PATH_MAX - 2;
+		w.pb->b[p] = '/';
+	}
+	p &= O11Y_PC_PATH_MAX - 1;
+	bpf_probe_read_kernel(f->path, O11Y_PC_PATH_MAX, &w.pb->b[p]);
+	f->path_len = O11Y_PC_PATH_MAX - 1 - p;
+	f->path_flags = w.flags;
+}
+
+/* ---- accounting ------------------------------------------------------------------------ */
+
+/* Adds to the HTTP request the current thread serves, and to the file within it. */
+static __always_inline void pc_account_request(struct task_struct *task, struct pc_task *t,
+					       struct inode *inode,
+					       __u64 mapping, __u64 lookups, __u64 misses,
+					       __u64 bytes)
+{
+	struct o11y_thread_conn *tc;
+	struct o11y_pc_req_key key;
+	struct o11y_pc_req *r, *z;
+	struct o11y_pc_file *f = NULL;
+	__u32 zero = 0, i, n;
+
+	tc = bpf_task_storage_get(&thread_conn, task, 0, 0);
+	if (!tc || !tc->req_ts)
+		return;
+	key.conn_id = tc->conn_id;
+	key.req_ts = tc->req_ts;
+	t->req_ts = tc->req_ts;
+	r = bpf_map_lookup_elem(&pc_reqs, &key);
+	if (!r) {
+		z = bpf_map_lookup_elem(&pc_zero, &zero);
+		if (!z)
+			return;
+		bpf_map_update_elem(&pc_reqs, &key, z, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&pc_reqs, &key);
+		if (!r)
+			return;
+	}
+	__sync_fetch_and_add(&r->lookups, lookups);
+	__sync_fetch_and_add(&r->misses, misses);
+	n = r->nfiles;
+	for (i = 0; i < O11Y_PC_REQ_FILES; i++) {
+		if (i >= n)
+			break;
+		if (r->files[i].mapping == mapping) {
+			f = &r->files[i];
+			break;
+		}
+	}
+	if (!f) {
+		if (n >= O11Y_PC_REQ_FILES) {
+			r->files_dropped = 1;
+			return;
+		}
+		f = &r->files[n & (O11Y_PC_REQ_FILES - 1)];
+		r->nfiles = n + 1;
+		f->mapping = mapping;
+		f->ino = inode->i_ino;
+		f->dev = inode->i_sb->s_dev;
+		pc_resolve_path(f, task, inode);
+		f->first_ns = bpf_ktime_get_ns();
+		f->last_ns = f->first_ns;
+	} else {
+		f->last_ns = bpf_ktime_get_ns();
+	}
+	f->bytes += bytes;
+	f->lookups += lookups;
+	f->misses += misses;
+}
+
+/* Adds lookups and misses to the host, the process and the HTTP request of the current task. */
+static __always_inline void pc_account(struct task_struct *task, struct pc_task *t,
+				       struct inode *inode,
+				       __u64 mapping, __u64 lookups, __u64 misses, __u64 bytes)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, tgid = pid_tgid >> 32;
+	struct o11y_pc_count *h;
+	struct o11y_pc_tgid *p;
+
+	h = bpf_map_lookup_elem(&pc_host, &zero);
+	if (h) {
+		h->lookups += lookups;
+		h->misses += misses;
+	}
+	p = bpf_map_lookup_elem(&pc_tgid, &tgid);
+	if (!p) {
+		struct o11y_pc_tgid v = {};
+
+		bpf_get_current_comm(v.comm, sizeof(v.comm));
+		bpf_map_update_elem(&pc_tgid, &tgid, &v, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pc_tgid, &tgid);
+	}
+	if (p) {
+		p->lookups += lookups;
+		p->misses += misses;
+	}
+	if (cfg_pc_requests && tgid != cfg_pc_self_tgid)
+		pc_account_request(task, t, inode, mapping, lookups, misses, bytes);
+}
+
+static __always_inline struct pc_task *pc_task_get(struct task_struct *task)
+{
+	return bpf_task_storage_get(&pc_task, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/*
+ * A range read again from its first page is a retry only within one HTTP request: a thread
+ * that serves the next request and reads the same file again looks it up again.
+ */
+static __always_inline bool pc_new_request(struct task_struct *task, struct pc_task *t,
+					   __u64 index)
+{
+	struct o11y_thread_conn *tc;
+
+	if (index != t->idx || !t->req_ts)
+		return false;
+	tc = bpf_task_storage_get(&thread_conn, task, 0, 0);
+	return tc && tc->req_ts != t->req_ts;
+}
+
+/* mm_filemap_get_pages: a read pass is about to consume pages index..last of mapping. */
+static __always_inline void pc_get_pages(struct address_space *mapping, __u64 index, __u64 last)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *inode = mapping->host;
+	__u64 m = (__u64)mapping, first, n, misses = 0, isize, eof, bytes;
+	struct pc_task *t;
+
+	if (!pc_file_wanted(inode))
+		return;
+	isize = inode->i_size;
+	if (!isize)
+		return;
+	eof = (isize - 1) >> PC_PAGE_SHIFT;
+	if (index > eof)
+		return;
+	if (last > eof)
+		last = eof;
+	t = pc_task_get(task);
+	if (!t)
+		return;
+	first = index;
+	if (t->mapping == m && index >= t->idx && index <= t->last && !pc_new_request(task, t, index)) {
+		/*
+		 * The same read's next pass, or a retry of the same range (sendfile to a full
+		 * socket reads pages, sends none, and reads them again): counted already.
+		 */
+		first = t->last + 1;
+		if (last < t->last)
+			last = t->last;
+	}
+	if (first <= last && t->cr_mapping == m && t->cr_lo <= first && first < t->cr_hi) {
+		/*
+		 * The pass starts on pages this task just added (a sync read): it consumes at
+		 * most up to the end of them now; pages after them are counted by the next pass,
+		 * once known cached or added.
+		 */
+		if (last >= t->cr_hi)
+			last = t->cr_hi - 1;
+		misses = last - first + 1;
+		t->cr_lo = last + 1;
+	} else if (first <= last && t->cr_mapping == m && t->cr_lo < t->cr_hi) {
+		__u64 lo = first > t->cr_lo ? first : t->cr_lo;
+		__u64 hi = last + 1 < t->cr_hi ? last + 1 : t->cr_hi;
+
+		if (lo < hi) {
+			misses = hi - lo;
+			t->cr_lo = hi;
+		}
+	}
+	t->mapping = m;
+	t->idx = index;
+	t->last = last;
+	if (first > last)
+		return;
+	n = last - first + 1;
+	bytes = ((last + 1) << PC_PAGE_SHIFT) - (first << PC_PAGE_SHIFT);
+	if ((last + 1) << PC_PAGE_SHIFT > isize)
+		bytes -= ((last + 1) << PC_PAGE_SHIFT) - isize;
+	pc_account(task, t, inode, m, n, misses, bytes);
+}
+
+/* mm_filemap_add_to_page_cache: the current task inserted nr pages at index of mapping. */
+static __always_inline void pc_added(struct address_space *mapping, __u64 index, __u64 nr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 m = (__u64)mapping, end = index + nr, lo, hi, misses = 0;
+	struct inode *inode;
+	struct pc_task *t;
+
+	if (!mapping)
+		return;
+	inode = mapping->host;
+	if (!pc_file_wanted(inode))
+		return;
+	t = pc_task_get(task);
+	if (!t || !pc_read_context(task, t, m))
+		return;
+	if (t->flt_mapping == m && index <= t->flt_index && t->flt_index < end) {
+		/* the fault's page was not cached: its hit was a miss */
+		t->flt_mapping = 0;
+		pc_account(task, t, inode, m, 0, 1, 0);
+	}
+	if (t->mapping == m && index <= t->last && end > t->idx) {
+		/* pages of the read pass in progress, already counted as lookups */
+		lo = index > t->idx ? index : t->idx;
+		hi = end < t->last + 1 ? end : t->last + 1;
+		misses = hi - lo;
+		pc_account(task, t, inode, m, 0, misses, 0);
+		if (index >= lo && end <= hi)
+			return;
+		if (end <= hi) /* only pages before the pass: not looked up by it */
+			end = lo;
+		else
+			index = hi;
+	}
+	/* ahead of the reader: credit, merged with the window when it touches it */
+	if (t->cr_mapping == m && t->cr_lo < t->cr_hi && index <= t->cr_hi && end >= t->cr_lo) {
+		if (index < t->cr_lo)
+			t->cr_lo = index;
+		if (end > t->cr_hi)
+			t->cr_hi = end;
+	} else {
+		t->cr_mapping = m;
+		t->cr_lo = index;
+		t->cr_hi = end;
+	}
+}
+
+/* mm_filemap_fault: a fault looks up one page of a mapped file. */
+static __always_inline void pc_fault(struct address_space *mapping, __u64 index)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *inode = mapping->host;
+	__u64 m = (__u64)mapping;
+	struct pc_task *t;
+
+	if (!pc_file_wanted(inode))
+		return;
+	t = pc_task_get(task);
+	if (!t)
+		return;
+	if (t->cr_mapping == m && t->cr_lo <= index && index < t->cr_hi) {
+		t->flt_mapping = 0;
+		pc_account(task, t, inode, m, 1, 1, 1 << PC_PAGE_SHIFT);
+		return;
+	}
+	t->flt_mapping = m;
+	t->flt_index = index;
+	pc_account(task, t, inode, m, 1, 0, 1 << PC_PAGE_SHIFT);
+}
+
+#endif

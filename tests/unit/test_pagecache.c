@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagecache.h"
+
+/* per-process counters fold into their service; growth only; a reused pid starts over */
+static void test_agg(void **st)
+{
+	struct pc_agg *a = pc_agg_new();
+	struct pc_service *s;
+	unsigned n;
+
+	assert_non_null(a);
+	assert_int_equal(pc_agg_proc(a, 10, "web", 100, 40), 0);
+	assert_int_equal(pc_agg_proc(a, 11, "web", 50, 0), 0);
+	assert_int_equal(pc_agg_proc(a, 12, "db", 8, 8), 0);
+	assert_int_equal(pc_agg_proc(a, 10, "web", 160, 40), 0); /* +60 lookups, all hits */
+	assert_true(pc_agg_known(a, 10, NULL, 0));
+	pc_agg_forget(a, 11);
+	assert_false(pc_agg_known(a, 11, NULL, 0));
+	/* pid 12 exec'd: the kernel entry restarted from zero under a new name */
+	assert_int_equal(pc_agg_proc(a, 12, "cat", 3, 1), 0);
+	assert_int_equal(pc_agg_services(a, &s, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(s[0].name, "cat");
+	assert_int_equal(s[0].c.lookups, 3);
+	assert_int_equal(s[0].c.misses, 1);
+	assert_int_equal(s[0].c.hits, 2);
+	assert_string_equal(s[1].name, "db");
+	assert_int_equal(s[1].c.hits, 0);
+	assert_int_equal(s[1].c.misses, 8);
+	assert_string_equal(s[2].name, "web");
+	assert_int_equal(s[2].c.lookups, 210);
+	assert_int_equal(s[2].c.misses, 40);
+	assert_int_equal(s[2].c.hits, 170);
+	free(s);
+	pc_agg_free(a);
+}
+
+/* exported hits never go down, even when misses catch up with lookups counted earlier */
+static void test_counts_monotonic(void **st)
+{
+	struct pc_counts c = { 0 };
+
+	pc_counts_update(&c, 256, 64);
+	assert_int_equal(c.hits, 192);
+	pc_counts_update(&c, 256, 128);
+	assert_int_equal(c.hits, 192);
+	assert_int_equal(c.misses, 128);
+	pc_counts_update(&c, 512, 128);
+	assert_int_equal(c.hits, 384);
+}
+
+static void test_prom(void **st)
+{
+	struct pc_counts host = { .lookups = 30, .misses = 10, .hits = 20 };
+	struct pc_service svc[1] = { { .name = "ng\"x", .c = { 5, 1, 4 } } };
+	struct prom_buf b;
+
+	prom_buf_init(&b);
+	assert_int_equal(pc_prom_write(&b, &host, svc, 1), 0);
+	assert_non_null(strstr(b.data, "# TYPE node_page_cache_hits_total counter\n"
+				       "node_page_cache_hits_total 20\n"));
+	assert_non_null(strstr(b.data, "\nnode_page_cache_misses_total 10\n"));
+	assert_non_null(strstr(b.data, "node_page_cache_service_hits_total{service_name=\"ng\\\"x\"} 4\n"));
+	assert_non_null(strstr(b.data, "node_page_cache_service_misses_total{service_name=\"ng\\\"x\"} 1\n"));
+	prom_buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agg),
+		cmocka_unit_test(test_counts_monotonic),
+		cmocka_unit_test(test_prom),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

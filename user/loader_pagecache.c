@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Loader of bpf/pagecache.bpf.c: keeps the programs whose filemap tracepoint this kernel has,
+ * shares the HTTP capture's thread_conn map (so the kernel charges a request's lookups to it),
+ * reads the per-process counters into services on the main thread's tick, and serves the host
+ * and service totals to /metrics and the OTLP exporter under a lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "pagecache.h"
+#include "pagecache.skel.h"
+#include "proc.h"
+
+#define TICK_NS 1000000000ULL /* per-process counters folded into services once a second */
+
+/* The programs; the first two are needed for any count, the fault one only for mmap. */
+static const struct {
+	const char *prog;
+	const char *tp;
+	bool required;
+} pc_progs[] = {
+	{ "tp_btf_mm_filemap_get_pages", "mm_filemap_get_pages", true },
+	{ "tp_btf_mm_filemap_add_to_page_cache", "mm_filemap_add_to_page_cache", true },
+	{ "tp_btf_mm_filemap_fault", "mm_filemap_fault", false },
+	{ "tp_btf_sched_process_exec", "sched_process_exec", false },
+};
+#define PC_NPROGS (sizeof(pc_progs) / sizeof(pc_progs[0]))
+
+static struct {
+	pthread_mutex_t lock; /* guards skel, agg and host against exporter threads */
+	struct pagecache_bpf *skel;
+	struct bpf_link *links[PC_NPROGS];
+	struct pc_agg *agg;
+	struct pc_counts host;
+	int ncpus;
+	uint64_t last_tick;
+	uint64_t start_unix_ns;
+	bool requests; /* the HTTP capture's thread_conn map is shared */
+} pc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool kernel_has_tp(const struct btf *vmlinux, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) > 0;
+}
+
+/* Host counters summed over CPUs, with monotonic hits; under pc.lock. */
+static int read_host(void)
+{
+	struct o11y_pc_count *v;
+	uint64_t l = 0, m = 0;
+	__u32 zero = 0;
+	int err = 0;
+
+	v = calloc(pc.ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map__lookup_elem(pc.skel->maps.pc_host, &zero, sizeof(zero), v,
+				 sizeof(*v) * pc.ncpus, 0)) {
+		err = -errno;
+		goto out;
+	}
+	for (int i = 0; i < pc.ncpus; i++) {
+		l += v[i].lookups;
+		m += v[i].misses;
+	}
+	pc_counts_update(&pc.host, l, m);
+out:
+	free(v);
+	return err;
+}
+
+static int write_prom(struct prom_buf *b, void *ctx)
+{
+	struct pc_service *svc = NULL;
+	struct pc_counts host;
+	unsigned n = 0;
+	int err;
+
+	(void)ctx;
+	err = pagecache_snapshot(&host, &svc, &n);
+	if (err == -ESRCH)
+		return 0;
+	if (err) {
+		log_warn("pagecache: reading the BPF maps failed: %s", strerror(-err));
+		return err;
+	}
+	err = pc_prom_write(b, &host, svc, n);
+	free(svc);
+	return err;
+}
+
+int pagecache_start(struct http_capture *cap)
+{
+	struct btf *vmlinux;
+	bool have[PC_NPROGS];
+	int err, fd;
+
+	if (!pagecache_cfg_enabled) {
+		log_info("pagecache: off (--no-page-cache-metrics)");
+		return 0;
+	}
+	/* 1. which filemap tracepoints the kernel has (mm_filemap_get_pages: Linux 6.x) */
+	vmlinux = btf__load_vmlinux_btf();
+	for (unsigned i = 0; i < PC_NPROGS; i++)
+		have[i] = kernel_has_tp(vmlinux, pc_progs[i].tp);
+	btf__free(vmlinux);
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		if (!have[i] && pc_progs[i].required) {
+			log_warn("pagecache: this kernel has no filemap:%s tracepoint: page-cache "
+				 "hit and miss metrics are unavailable",
+				 pc_progs[i].tp);
+			return 0;
+		}
+	}
+	pc.ncpus = libbpf_num_possible_cpus();
+	if (pc.ncpus <= 0)
+		return pc.ncpus ? pc.ncpus : -EINVAL;
+
+	/* 2. open, keep what the kernel has, share thread_conn with the HTTP capture */
+	pc.skel = pagecache_bpf__open();
+	if (!pc.skel) {
+		err = -errno;
+		log_error("pagecache: cannot open BPF object: %s", strerror(-err));
+		return err;
+	}
+	pc.skel->rodata->cfg_pc_self_tgid = getpid();
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		struct bpf_program *p =
+		    bpf_object__find_program_by_name(pc.skel->obj, pc_progs[i].prog);
+
+		if (p && !have[i]) {
+			bpf_program__set_autoload(p, false);
+			log_info("pagecache: no %s tracepoint: %s", pc_progs[i].tp,
+				 i == 2 ? "mmap faults are not counted"
+					: "counts before an exec go to the new program");
+		}
+	}
+	fd = cap ? http_capture_thread_conn_fd(cap) : -1;
+	pc.requests = fd >= 0;
+	pc.skel->rodata->cfg_pc_requests = pc.requests;
+	if (fd >= 0) {
+		err = bpf_map__reuse_fd(pc.skel->maps.thread_conn, fd);
+		if (err) {
+			log_error("pagecache: cannot share the HTTP thread_conn map: %s",
+				  strerror(-err));
+			goto out_destroy;
+		}
+	}
+	err = pagecache_bpf__load(pc.skel);
+	if (err) {
+		log_error("pagecache: loading the BPF programs failed: %s", strerror(-err));
+		goto out_destroy;
+	}
+
+	/* 3. attach each program on its own */
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		struct bpf_program *p;
+
+		if (!have[i])
+			continue;
+		p = bpf_object__find_program_by_name(pc.skel->obj, pc_progs[i].prog);
+		pc.links[i] = bpf_program__attach(p);
+		if (!pc.links[i]) {
+			err = -errno;
+			log_error("pagecache: attaching filemap:%s failed: %s", pc_progs[i].tp,
+				  strerror(-err));
+			goto out_detach;
+		}
+	}
+	pc.agg = pc_agg_new();
+	if (!pc.agg) {
+		err = -ENOMEM;
+		goto out_detach;
+	}
+	err = prom_register_source("pagecache", write_prom, NULL);
+	if (err)
+		goto out_agg;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		pc.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	}
+	pc_set_source(pagecache_snapshot, pc.start_unix_ns);
+	log_info("pagecache: tp_btf filemap:mm_filemap_get_pages/add_to_page_cache%s; "
+		 "per-request attribution %s",
+		 have[2] ? "/fault" : "", pc.requests ? "on" : "off (no HTTP capture)");
+	return 0;
+
+out_agg:
+	pc_agg_free(pc.agg);
+	pc.agg = NULL;
+out_detach:
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		bpf_link__destroy(pc.links[i]);
+		pc.links[i] = NULL;
+	}
+out_destroy:
+	pagecache_bpf__destroy(pc.skel);
+	pc.skel = NULL;
+	return err;
+}
+
+bool pagecache_running(void)
+{
+	return pc.skel != NULL;
+}
+
+/* The service a process belongs to: what spans say (main thread), else its kernel comm. */
+static void service_of(uint32_t tgid, const char *comm, char *buf, size_t size)
+{
+	const struct proc_info *p = NULL;
+
+	if (kill((pid_t)tgid, 0) == 0 || errno == EPERM)
+		p = proc_lookup(tgid);
+	if (p && p->service_name[0])
+		snprintf(buf, size, "%s", p->service_name);
+	else
+		snprintf(buf, size, "%.*s", O11Y_PC_COMM_LEN, comm);
+}
+
+/* Folds every process's counters into its service; forgets processes that exited. */
+static void fold_procs(void)
+{
+	int fd = bpf_map__fd(pc.skel->maps.pc_tgid);
+	struct o11y_pc_tgid *v;
+	__u32 key, next, *prev = NULL;
+	__u32 gone[256];
+	unsigned ngone = 0;
+
+	v = calloc(pc.ncpus, sizeof(*v));
+	if (!v)
+		return;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		char comm[O11Y_PC_COMM_LEN] = "", service[SPAN_NAME_MAX] = "";
+		uint64_t l = 0, m = 0;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (int i = 0; i < pc.ncpus; i++) {
+			l += v[i].lookups;
+			m += v[i].misses;
+			if (!comm[0] && v[i].comm[0])
+				memcpy(comm, v[i].comm, sizeof(comm));
+		}
+		service_of(key, comm, service, sizeof(service));
+		pc_agg_proc(pc.agg, key, service, l, m);
+		if (kill((pid_t)key, 0) && errno == ESRCH && ngone < sizeof(gone) / sizeof(gone[0]))
+			gone[ngone++] = key;
+	}
+	for (unsigned i = 0; i < ngone; i++) {
+		bpf_map_delete_elem(fd, &gone[i]);
+		pc_agg_forget(pc.agg, gone[i]);
+	}
+	free(v);
+}
+
+void pagecache_tick(uint64_t now)
+{
+	if (!pc.skel || now < pc.last_tick + TICK_NS)
+		return;
+	pc.last_tick = now;
+	pthread_mutex_lock(&pc.lock);
+	fold_procs();
+	pthread_mutex_unlock(&pc.lock);
+}
+
+int pagecache_snapshot(struct pc_counts *host, struct pc_service **svc, unsigned *n)
+{
+	int err;
+
+	*svc = NULL;
+	*n = 0;
+	pthread_mutex_lock(&pc.lock);
+	if (!pc.skel) {
+		err = -ESRCH;
+		goto out;
+	}
+	err = read_host();
+	if (!err)
+		err = pc_agg_services(pc.agg, svc, n);
+	*host = pc.host;
+out:
+	pthread_mutex_unlock(&pc.lock);
+	return err;
+}
+
+int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out)
+{
+	struct o11y_pc_req_key key = { .conn_id = conn_id, .req_ts = req_ts };
+	int fd;
+
+	if (!pc.skel || !pc.requests)
+		return -ENOENT;
+	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	if (bpf_map_lookup_and_delete_elem(fd, &key, out))
+		return -errno;
+	return 0;
+}
+
+void pagecache_stop(void)
+{
+	struct pagecache_bpf *skel;
+
+	if (!pc.skel)
+		return;
+	pc_set_source(NULL, 0);
+	pthread_mutex_lock(&pc.lock);
+	fold_procs();
+	skel = pc.skel;
+	pc.skel = NULL;
+	pthread_mutex_unlock(&pc.lock);
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		bpf_link__destroy(pc.links[i]);
+		pc.links[i] = NULL;
+	}
+	pagecache_bpf__destroy(skel);
+	pc_agg_free(pc.agg);
+	pc.agg = NULL;
+}
