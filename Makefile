@@ -50,7 +50,8 @@ all: $(BIN)
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev \
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libmicrohttpd-dev libcmocka-dev \
 	pkg-config make gcc git iproute2 curl python3 nginx-light prometheus \
-	prometheus-node-exporter wrk util-linux procps libjson-c-dev python3-yaml debootstrap systemd openssl
+	prometheus-node-exporter wrk util-linux procps libjson-c-dev python3-yaml debootstrap systemd openssl \
+	qemu-system-x86 busybox-static cpio
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -56,9 +56,14 @@ static __always_inline __u32 o11y_hist_slot(__u64 ns)
 /* Adds one latency to a histogram the caller owns (a per-CPU map value: no atomics). */
 static __always_inline void o11y_hist_add(struct o11y_hist *h, __u64 ns)
 {
-	__u32 slot = o11y_hist_slot(ns);
+	__u64 slot = o11y_hist_slot(ns);
 
-	if (slot >= O11Y_HIST_SLOTS) /* for the verifier */
+	/*
+	 * for the verifier: clang may test a copy of the register it then indexes with, and
+	 * 6.1's verifier does not carry the bound across ("unbounded memory access")
+	 */
+	barrier_var(slot);
+	if (slot >= O11Y_HIST_SLOTS)
 		return;
 	h->slots[slot]++;
 	h->sum_ns += ns;

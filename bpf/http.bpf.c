@@ -61,7 +61,12 @@ int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	const void *buf;
 
+	__u16 lport = sk->__sk_common.skc_num;
+
 	if (ret < 4 || (flags & O11Y_MSG_PEEK) || (pid_tgid >> 32) == cfg_self_tgid)
+		return 0;
+	/* a client's socket (its local port is nobody's listening port): not a server's request */
+	if (!bpf_map_lookup_elem(&listen_ports, &lport))
 		return 0;
 	buf = sock_syscall_buf(bpf_get_current_task_btf());
 	if (buf)
@@ -88,6 +93,14 @@ int BPF_PROG(tp_btf_sock_send_length, struct sock *sk, int ret, int flags)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
+	if (newstate == TCP_LISTEN) {
+		__u16 port = sk->__sk_common.skc_num;
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY))
+			count_error(O11Y_ERR_MAP_FULL);
+		return 0;
+	}
 	/* our close() (FIN_WAIT1), after the peer's FIN (LAST_ACK), or a reset/abort (CLOSE) */
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE)
 		http_close((__u64)sk, bpf_get_current_pid_tgid());

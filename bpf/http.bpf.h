@@ -61,6 +61,18 @@ struct {
 	__type(value, struct o11y_thread_conn);
 } thread_conn SEC(".maps");
 
+/*
+ * local ports something listens on (socket path): a recv on a socket whose local port is not
+ * one of them is a client's and is not looked at. Seeded by the agent from every network
+ * namespace's /proc/PID/net/tcp{,6}, kept current by inet_sock_set_state.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u16);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
 const volatile __u32 cfg_self_tgid = 0;
 const volatile __u8 cfg_filter_pids = 0;
 const volatile __u8 cfg_filter_ports = 0;
@@ -151,47 +163,113 @@ static __always_inline struct o11y_http_conn *http_conn_create(__u64 conn_id, st
 	return bpf_map_lookup_elem(&http_conns, &conn_id);
 }
 
+#define HTTP_EV_HDR __builtin_offsetof(struct o11y_http_event, data)
+
+/* Reserves a record with room for cap bytes of data and reads up to that much of ubuf in. */
+static __always_inline struct o11y_http_event *http_reserve_read(const void *ubuf, long len,
+								  const __u32 cap)
+{
+	struct o11y_http_event *ev;
+	__u64 n = len;
+
+	ev = bpf_ringbuf_reserve(&http_events, HTTP_EV_HDR + cap, 0);
+	if (!ev) {
+		count_error(O11Y_ERR_RINGBUF_FULL);
+		return NULL;
+	}
+	if (n > cap)
+		n = cap;
+	barrier_var(n);
+	if (n > cap)
+		n = cap;
+	if (bpf_probe_read_user(ev->data, n, ubuf)) {
+		count_error(O11Y_ERR_READ_USER);
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		return NULL;
+	}
+	ev->data_len = n;
+	return ev;
+}
+
 /*
- * A recv returned `ret` bytes at user address `ubuf` on connection conn_id. sk is the socket
- * when the caller has it; when NULL and the connection is new, sk_of_fd resolves `fd`.
+ * A record only as large as the head it carries needs: most heads fit the small size, so the
+ * ring buffer holds four times more of them than of full-size records.
  */
+static __always_inline struct o11y_http_event *http_reserve_head(const void *ubuf, long len,
+								  const __u32 cap)
+{
+	if (len <= O11Y_HTTP_SMALL_DATA)
+		return http_reserve_read(ubuf, len, O11Y_HTTP_SMALL_DATA);
+	return http_reserve_read(ubuf, len, cap);
+}
+
+/* A recv's first bytes in a record (one user read); NULL when they do not start a request. */
+static __always_inline struct o11y_http_event *http_read_request(const void *ubuf, long ret)
+{
+	struct o11y_http_event *ev = http_reserve_head(ubuf, ret, O11Y_HTTP_REQ_DATA);
+
+	if (ev && !http_is_method(*(__u32 *)ev->data)) {
+		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
+		return NULL;
+	}
+	return ev;
+}
+
+/* A server connection whose first bytes are not HTTP (TLS, a database protocol): later recvs
+ * on it cost one lookup. */
+static __always_inline void http_conn_ignore(__u64 conn_id)
+{
+	struct o11y_http_conn c = { .ignored = 1 };
+
+	bpf_map_update_elem(&http_conns, &conn_id, &c, BPF_NOEXIST);
+}
+
 static __always_inline struct sock *http_sock_of_fd(__u32 fd);
 
+/*
+ * A recv returned `ret` bytes at user address `ubuf` on connection conn_id. sk is the socket
+ * when the caller has it (socket path); when NULL (syscall path) and the connection is new,
+ * fd is resolved to its socket. A known HTTP connection costs one user read per recv; a new
+ * one costs a 4-byte read first, and a second read once it is known to carry HTTP.
+ */
 static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, const void *ubuf,
 				      long ret, __u64 pid_tgid)
 {
 	struct o11y_http_event *ev;
 	struct o11y_http_conn *c;
 	__u32 tgid = pid_tgid >> 32, head;
-	__u64 now, n;
+	__u64 now;
 
 	if (ret < 4 || !ubuf)
 		return;
-	if (bpf_probe_read_user(&head, sizeof(head), ubuf)) {
-		count_error(O11Y_ERR_READ_USER);
-		return;
-	}
-	if (!http_is_method(head))
-		return;
-	if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
-		return;
 	c = bpf_map_lookup_elem(&http_conns, &conn_id);
-	if (!c) {
+	if (c) {
+		if (c->ignored)
+			return;
+	} else {
+		if (bpf_probe_read_user(&head, sizeof(head), ubuf)) {
+			count_error(O11Y_ERR_READ_USER);
+			return;
+		}
+		if (!http_is_method(head)) {
+			/* (only sockets are known for sure here: the syscall path also sees files) */
+			if (sk && ret >= 8)
+				http_conn_ignore(conn_id);
+			return;
+		}
+		if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+			return;
 		if (!sk)
 			sk = http_sock_of_fd(fd);
 		if (!sk)
 			return;
 		c = http_conn_create(conn_id, sk, tgid);
-		if (!c)
+		if (!c || c->ignored)
 			return;
 	}
-	if (c->ignored)
+	ev = http_read_request(ubuf, ret);
+	if (!ev)
 		return;
-	ev = bpf_ringbuf_reserve(&http_events, sizeof(*ev), 0);
-	if (!ev) {
-		count_error(O11Y_ERR_RINGBUF_FULL);
-		return;
-	}
 	now = bpf_ktime_get_ns();
 	http_fill_hdr(&ev->hdr, O11Y_EV_HTTP_REQ, pid_tgid, now);
 	ev->conn_id = conn_id;
@@ -204,18 +282,6 @@ static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, 
 	c->req_ts = now;
 	c->tgid = tgid;
 	http_thread_serves(conn_id, now);
-	n = ret;
-	if (n > O11Y_HTTP_REQ_DATA)
-		n = O11Y_HTTP_REQ_DATA;
-	barrier_var(n);
-	if (n > O11Y_HTTP_REQ_DATA)
-		n = O11Y_HTTP_REQ_DATA;
-	if (bpf_probe_read_user(ev->data, n, ubuf)) {
-		count_error(O11Y_ERR_READ_USER);
-		n = 4;
-		__builtin_memcpy(ev->data, &head, 4);
-	}
-	ev->data_len = n;
 	bpf_ringbuf_submit(ev, http_rb_flags());
 }
 
@@ -228,27 +294,13 @@ static __always_inline void http_send(struct o11y_http_conn *c, __u64 conn_id, c
 				      long ret, __u64 pid_tgid)
 {
 	struct o11y_http_event *ev;
-	__u64 n;
 
 	if (ret <= 0 || c->ignored || !c->req_ts)
 		return;
 	if (ubuf && ret >= 12) {
-		ev = bpf_ringbuf_reserve(&http_events, sizeof(*ev), 0);
-		if (!ev) {
-			count_error(O11Y_ERR_RINGBUF_FULL);
+		ev = http_reserve_head(ubuf, ret, O11Y_HTTP_RESP_DATA);
+		if (!ev)
 			goto body;
-		}
-		n = ret;
-		if (n > O11Y_HTTP_RESP_DATA)
-			n = O11Y_HTTP_RESP_DATA;
-		barrier_var(n);
-		if (n > O11Y_HTTP_RESP_DATA)
-			n = O11Y_HTTP_RESP_DATA;
-		if (bpf_probe_read_user(ev->data, n, ubuf)) {
-			count_error(O11Y_ERR_READ_USER);
-			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
-			goto body;
-		}
 		if (!http_is_status_line(ev->data)) {
 			bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 			goto body;
@@ -264,7 +316,6 @@ static __always_inline void http_send(struct o11y_http_conn *c, __u64 conn_id, c
 		ev->conn_id = conn_id;
 		ev->tuple = c->tuple;
 		ev->len = ret;
-		ev->data_len = n;
 		bpf_ringbuf_submit(ev, http_rb_flags());
 		return;
 	}
@@ -286,7 +337,7 @@ static __always_inline void http_close(__u64 conn_id, __u64 pid_tgid)
 	if (!c)
 		return;
 	if (!c->ignored) {
-		ev = bpf_ringbuf_reserve(&http_events, sizeof(*ev), 0);
+		ev = bpf_ringbuf_reserve(&http_events, HTTP_EV_HDR, 0);
 		if (ev) {
 			http_fill_hdr(&ev->hdr, O11Y_EV_HTTP_CLOSE, pid_tgid, bpf_ktime_get_ns());
 			ev->hdr.tgid = c->tgid;

@@ -124,6 +124,12 @@ struct {
 	__type(value, struct pc_path_buf);
 } pc_path_buf SEC(".maps");
 
+/*
+ * pc_reqs entries ever created, read by the agent through the mapped .bss (no syscall): when
+ * every one has been taken, a span that ends needs no lookup.
+ */
+__u64 pc_reqs_created = 0;
+
 const volatile __u32 cfg_pc_self_tgid = 0;
 const volatile __u8 cfg_pc_requests = 1; /* attribute to HTTP requests (the HTTP capture runs) */
 
@@ -338,7 +344,8 @@ static __always_inline void pc_account_request(struct task_struct *task, struct 
 		z = bpf_map_lookup_elem(&pc_zero, &zero);
 		if (!z)
 			return;
-		bpf_map_update_elem(&pc_reqs, &key, z, BPF_NOEXIST);
+		if (bpf_map_update_elem(&pc_reqs, &key, z, BPF_NOEXIST) == 0)
+			__sync_fetch_and_add(&pc_reqs_created, 1);
 		r = bpf_map_lookup_elem(&pc_reqs, &key);
 		if (!r)
 			return;

@@ -455,7 +455,8 @@ int http_asm_event(struct http_asm *a, const void *data, size_t size)
 {
 	const struct o11y_http_event *ev = data;
 
-	if (size < offsetof(struct o11y_http_event, data) || ev->data_len > O11Y_HTTP_REQ_DATA)
+	if (size < offsetof(struct o11y_http_event, data) || ev->data_len > O11Y_HTTP_REQ_DATA ||
+	    size < offsetof(struct o11y_http_event, data) + ev->data_len)
 		return 0;
 	switch (ev->hdr.type) {
 	case O11Y_EV_HTTP_REQ:

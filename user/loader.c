@@ -3,6 +3,7 @@
  * Loader of the HTTP capture: probe, choose, load, attach. The steps run in order, once, at
  * start; each failure is logged where it happens.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -119,6 +121,73 @@ static bool prog_is_sock_path(const struct bpf_program *p)
 	return strncmp(bpf_program__name(p), "tp_btf_", 7) == 0;
 }
 
+/* Adds the local port of every TCP socket in LISTEN state in one /proc/.../net/tcp{,6}. */
+static void seed_listen_file(int map_fd, const char *path, unsigned *nports)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned port, st;
+		__u8 one = 1;
+		__u16 p;
+
+		/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
+		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port, &st) != 2 ||
+		    st != 0x0A)
+			continue;
+		p = (__u16)port;
+		if (bpf_map_update_elem(map_fd, &p, &one, BPF_ANY) == 0)
+			(*nports)++;
+	}
+	fclose(f);
+}
+
+/*
+ * The socket path looks only at recvs on sockets whose local port something listens on. New
+ * listeners are added by the kernel side from attach on; this adds those that were there
+ * before, in every network namespace (containers and pods have their own).
+ */
+static void seed_listen_ports(struct http_bpf *skel)
+{
+	int map_fd = bpf_map__fd(skel->maps.listen_ports);
+	unsigned long long seen[4096];
+	unsigned nseen = 0, nports = 0;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d) {
+		log_warn("http: cannot list /proc to find listening sockets: %s", strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		char path[sizeof(de->d_name) + 32];
+		struct stat st;
+		unsigned i;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < nseen && seen[i] != st.st_ino; i++)
+			;
+		if (i < nseen)
+			continue;
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = st.st_ino;
+		snprintf(path, sizeof(path), "/proc/%s/net/tcp", de->d_name);
+		seed_listen_file(map_fd, path, &nports);
+		snprintf(path, sizeof(path), "/proc/%s/net/tcp6", de->d_name);
+		seed_listen_file(map_fd, path, &nports);
+	}
+	closedir(d);
+	log_debug("http: %u listening sockets in %u network namespaces", nports, nseen);
+}
+
 /* Opens, configures and loads the object for one mechanism. */
 static struct http_bpf *load_mechanism(bool sock_path)
 {
@@ -169,6 +238,8 @@ static struct http_bpf *load_mechanism(bool sock_path)
 			 sock_path ? "socket tracepoint" : "syscall tracepoint", strerror(-err));
 		goto out_destroy;
 	}
+	if (sock_path)
+		seed_listen_ports(skel);
 	return skel;
 
 out_map:

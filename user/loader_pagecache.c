@@ -49,6 +49,12 @@ static struct {
 	uint64_t last_tick;
 	uint64_t start_unix_ns;
 	bool requests; /* the HTTP capture's thread_conn map is shared */
+	/*
+	 * pc_reqs entries the kernel created that are gone, as of the last recount (taken, or
+	 * left by requests that never ended and evicted), and those taken since: when the kernel's
+	 * pc_reqs_created is no more than their sum, no entry waits and no lookup is needed.
+	 */
+	uint64_t reqs_resolved, reqs_taken_since;
 } pc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static bool kernel_has_tp(const struct btf *vmlinux, const char *tp)
@@ -273,11 +279,34 @@ static void fold_procs(void)
 	free(v);
 }
 
+/*
+ * Recounts pc_reqs (main thread, once a tick). Reading the counter before counting errs on
+ * the safe side: an entry created meanwhile is counted as waiting.
+ */
+static void recount_reqs(void)
+{
+	struct o11y_pc_req_key key, next;
+	uint64_t created = __atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE);
+	uint64_t n = 0;
+	int fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	pc.reqs_resolved = created > n ? created - n : 0;
+	pc.reqs_taken_since = 0;
+}
+
 void pagecache_tick(uint64_t now)
 {
 	if (!pc.skel || now < pc.last_tick + TICK_NS)
 		return;
 	pc.last_tick = now;
+	if (pc.requests)
+		recount_reqs();
 	pthread_mutex_lock(&pc.lock);
 	fold_procs();
 	pthread_mutex_unlock(&pc.lock);
@@ -310,11 +339,16 @@ int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *ou
 
 	if (!pc.skel || !pc.requests)
 		return -ENOENT;
+	if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
+	    pc.reqs_resolved + pc.reqs_taken_since)
+		return -ENOENT;
 	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
 	if (bpf_map_lookup_and_delete_elem(fd, &key, out))
 		return -errno;
+	pc.reqs_taken_since++;
 	return 0;
 }
+
 
 void pagecache_stop(void)
 {

@@ -73,17 +73,15 @@ static int conn_state(void *ctx, uint64_t conn_id, uint64_t *last_send_ts, uint6
 /* The page-cache record of a request that ends (user/pagecache.h). */
 static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
 {
-	struct o11y_pc_req *r;
+	static struct o11y_pc_req r; /* main thread only */
 
 	(void)ctx;
 	if (!pagecache_running())
 		return;
-	r = malloc(sizeof(*r));
-	if (r && pagecache_req_take(conn_id, req_ts, r) == 0)
-		pc_req_to_span(r, s);
+	if (pagecache_req_take(conn_id, req_ts, &r) == 0)
+		pc_req_to_span(&r, s);
 	else
 		s->has_page_cache = true; /* measured: no file read through the page cache */
-	free(r);
 }
 
 static int setup_fds(struct agent *a)
@@ -232,9 +230,9 @@ int main(int argc, char **argv)
 		err = otlp_start();
 	if (err)
 		goto out;
-	err = host_metrics_start();
-	if (err)
-		goto out;
+	/* host metrics are an extra: a kernel that refuses them still gets spans and node metrics */
+	if (host_metrics_start())
+		log_warn("host: eBPF host metrics off; see the messages above");
 	if (pagecache_start(a.cap))
 		log_warn("pagecache: page-cache metrics off; see the messages above");
 	else if (a.asm_)

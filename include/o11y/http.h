@@ -7,6 +7,7 @@
 
 #define O11Y_HTTP_REQ_DATA 1024 /* bytes of a request head captured (a power of two) */
 #define O11Y_HTTP_RESP_DATA 512 /* bytes of a response head captured (a power of two) */
+#define O11Y_HTTP_SMALL_DATA 256 /* records for heads up to this size are this much smaller */
 
 /* One TCP connection as the server sees it; addresses in network order, ports in host order. */
 struct o11y_tuple {
@@ -25,6 +26,8 @@ _Static_assert(sizeof(struct o11y_tuple) == 40, "o11y_tuple ABI");
  *      response (its last send and the bytes it sent), 0 when there was none.
  * RESP: data holds the first bytes of the send; len is what the send handed to the kernel.
  * CLOSE: prev_* as for REQ; no data.
+ * A record is only as long as its data needs: offsetof(data) + 0, O11Y_HTTP_SMALL_DATA, or the
+ * full size; data_len says how much of it is filled.
  */
 struct o11y_http_event {
 	struct o11y_ev_hdr hdr;

@@ -61,7 +61,10 @@ def send_all(conn, mode, head, body):
         conn.sendall(head + body)  # send(2) is sendto(2) on Linux
 
 
-def answer(conn, method, target, version):
+TIMINGS = os.environ.get("CTL_TIMINGS")  # file: "<path> <microseconds>" per answered request
+
+
+def answer(conn, method, target, version, t0, t_first, nreads):
     q = parse_qs(urlsplit(target).query)
     delay = int(q.get("delay", ["0"])[0])
     status = int(q.get("status", ["200"])[0])
@@ -81,6 +84,11 @@ def answer(conn, method, target, version):
     if status in (204, 304):
         head = f"{version} {status} Test\r\n\r\n".encode()
     send_all(conn, mode, head, body)
+    if TIMINGS:  # "path us-from-the-completing-read us-from-the-first-read reads"
+        now = time.monotonic()
+        with lock, open(TIMINGS, "a") as f:
+            f.write(f"{urlsplit(target).path} {(now - t0) * 1e6:.0f} {(now - t_first) * 1e6:.0f} "
+                    f"{nreads}\n")
     return True
 
 
@@ -91,10 +99,17 @@ def handle(conn):
     buf = b""
     try:
         while True:
+            # t_first: the return of the first read with bytes of this request; t0: of the last
+            t0 = t_first = time.monotonic()
+            nreads = 0
             while b"\r\n\r\n" not in buf:
                 data = read_some(conn, mode)
+                t0 = time.monotonic()
                 if not data:
                     return
+                if not nreads:
+                    t_first = t0
+                nreads += 1
                 buf += data
             head, buf = buf.split(b"\r\n\r\n", 1)
             lines = head.decode("latin-1").split("\r\n")
@@ -111,7 +126,7 @@ def handle(conn):
                     return
                 buf += data
             buf = buf[clen:]
-            if not answer(conn, method, target, version):
+            if not answer(conn, method, target, version, t0, t_first, nreads):
                 return
             if version == "HTTP/1.0" or hdrs.get("connection", "").lower() == "close":
                 return

@@ -7,10 +7,13 @@ cd "$(dirname "$0")/../.."
 trap 'pkill -P $$ 2>/dev/null || true' EXIT
 modes=syscalls
 # the socket tracepoints exist from Linux 6.5; where they do, test both paths
-if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -q 'btf_trace_sock_recv_length'; then
+# (grep -c reads all of bpftool's output: grep -q would stop early, and under pipefail the
+# SIGPIPE bpftool gets would read as "not found")
+if bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null | grep -c 'btf_trace_sock_recv_length' >/dev/null; then
 	modes="sock syscalls"
 fi
 rc=0
+echo "capture mechanisms tested: $modes"
 for m in $modes; do
 	python3 tests/integration/http_spans.py build/o11y-ebpf "$m" || rc=1
 done
