@@ -19,37 +19,24 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- sock path ------------------------------------------------------------------------- */
 
-/* x86_64 syscall numbers of the calls that move socket data through a user buffer */
-enum {
-	NR_read = 0,
-	NR_write = 1,
-	NR_readv = 19,
-	NR_writev = 20,
-	NR_sendto = 44,
-	NR_recvfrom = 45,
-	NR_sendmsg = 46,
-	NR_recvmsg = 47,
-};
-
 /* The user buffer of the syscall the current task is in, from its saved registers. */
 static __always_inline const void *sock_syscall_buf(struct task_struct *task)
 {
-	struct pt_regs *regs;
+	struct pt_regs *regs = o11y_user_regs(task);
 
-	if (task->flags & O11Y_PF_KTHREAD)
+	if (!regs)
 		return NULL;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	switch (regs->orig_ax) {
-	case NR_read:
-	case NR_write:
-	case NR_sendto:
-	case NR_recvfrom:
+	case O11Y_NR_read:
+	case O11Y_NR_write:
+	case O11Y_NR_sendto:
+	case O11Y_NR_recvfrom:
 		return (const void *)regs->si;
-	case NR_readv:
-	case NR_writev:
+	case O11Y_NR_readv:
+	case O11Y_NR_writev:
 		return http_user_buf(BUF_IOV, regs->si);
-	case NR_sendmsg:
-	case NR_recvmsg:
+	case O11Y_NR_sendmsg:
+	case O11Y_NR_recvmsg:
 		return http_user_buf(BUF_MSG, regs->si);
 	}
 	return NULL; /* sendfile, splice, io_uring, kernel users: no user buffer to look at */
@@ -129,7 +116,9 @@ static __always_inline int sys_exit(long ret, __u8 kind, __u8 recv)
 
 	if (ret <= 0 || (pid_tgid >> 32) == cfg_self_tgid)
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = o11y_user_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
 	fd = regs->di;
 	id = fd_conn_id(pid_tgid, fd);
 	if (recv) {

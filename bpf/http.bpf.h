@@ -17,6 +17,8 @@
 #include "core_fixes.bpf.h"
 #include "maps.bpf.h"
 #include "o11y/http.h"
+#include "syscall.bpf.h"
+#include "thread_conn.bpf.h"
 
 #define HTTP_RB_SIZE (16 << 20)
 
@@ -49,17 +51,6 @@ struct {
 	__type(key, __u16);
 	__type(value, __u8);
 } port_filter SEC(".maps");
-
-/*
- * The request each thread serves (page-cache attribution, bpf/pagecache.bpf.c): written once
- * per request head received and once per response head sent, never per body send.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct o11y_thread_conn);
-} thread_conn SEC(".maps");
 
 /*
  * local ports something listens on (socket path): a recv on a socket whose local port is not
@@ -386,13 +377,11 @@ fail:
 /* fd -> struct sock of the current task, or NULL when fd is not a socket (syscall path only) */
 static __always_inline struct sock *http_sock_of_fd(__u32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file **fds, *file;
+	struct file *file = o11y_fd_file(bpf_get_current_task_btf(), fd);
 	struct socket *sock;
 	umode_t mode;
 
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file) {
+	if (!file) {
 		count_error(O11Y_ERR_READ_KERNEL);
 		return NULL;
 	}

@@ -33,25 +33,13 @@
 #include "maps.bpf.h"
 #include "o11y/http.h"
 #include "o11y/pagecache.h"
+#include "syscall.bpf.h"
+#include "thread_conn.bpf.h"
 
 #define PC_PAGE_SHIFT 12
 #define PC_TMPFS_MAGIC 0x01021994
 #define PC_RAMFS_MAGIC 0x858458f6
 #define PC_S_IFREG 0100000
-
-/* x86_64 syscalls during which a page added to the cache is a read's (see pc_read_context) */
-enum {
-	PC_NR_read = 0,
-	PC_NR_pread64 = 17,
-	PC_NR_readv = 19,
-	PC_NR_sendfile = 40,
-	PC_NR_readahead = 187,
-	PC_NR_fadvise64 = 221,
-	PC_NR_splice = 275,
-	PC_NR_preadv = 295,
-	PC_NR_copy_file_range = 326,
-	PC_NR_preadv2 = 327,
-};
 
 /* What one task is doing to the page cache; see the rules at the top. */
 struct pc_task {
@@ -97,14 +85,6 @@ struct {
 	__type(value, struct o11y_pc_req);
 } pc_reqs SEC(".maps");
 
-/* the HTTP request each thread serves; owned by bpf/http.bpf.c, shared by the loader */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct o11y_thread_conn);
-} thread_conn SEC(".maps");
-
 /* an all-zero request value to create pc_reqs entries from (never written) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -148,24 +128,24 @@ static __always_inline bool pc_file_wanted(struct inode *inode)
 static __always_inline bool pc_read_context(struct task_struct *task, struct pc_task *t,
 					    __u64 mapping)
 {
-	struct pt_regs *regs;
+	struct pt_regs *regs = o11y_user_regs(task);
 
-	if (task->flags & O11Y_PF_KTHREAD)
+	if (!regs)
 		return true; /* loop devices, nfsd: kernel threads add pages only to read them */
 	if (t->flt_mapping == mapping)
 		return true; /* a fault on this file is in progress */
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	/* the syscalls during which a page added to the cache is a read's */
 	switch (regs->orig_ax) {
-	case PC_NR_read:
-	case PC_NR_pread64:
-	case PC_NR_readv:
-	case PC_NR_sendfile:
-	case PC_NR_readahead:
-	case PC_NR_fadvise64:
-	case PC_NR_splice:
-	case PC_NR_preadv:
-	case PC_NR_copy_file_range:
-	case PC_NR_preadv2:
+	case O11Y_NR_read:
+	case O11Y_NR_pread64:
+	case O11Y_NR_readv:
+	case O11Y_NR_sendfile:
+	case O11Y_NR_readahead:
+	case O11Y_NR_fadvise64:
+	case O11Y_NR_splice:
+	case O11Y_NR_preadv:
+	case O11Y_NR_copy_file_range:
+	case O11Y_NR_preadv2:
 		return true;
 	}
 	return false;
@@ -179,34 +159,30 @@ static __always_inline bool pc_read_context(struct task_struct *task, struct pc_
  */
 static __always_inline struct file *pc_syscall_file(struct task_struct *task, __u64 mapping)
 {
-	struct pt_regs *regs;
-	struct file **fds, *file;
+	struct pt_regs *regs = o11y_user_regs(task);
+	struct file *file;
 	__u64 fd;
 
-	if (task->flags & O11Y_PF_KTHREAD)
+	if (!regs)
 		return NULL;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	switch (regs->orig_ax) {
-	case PC_NR_read:
-	case PC_NR_pread64:
-	case PC_NR_readv:
-	case PC_NR_splice:
-	case PC_NR_preadv:
-	case PC_NR_copy_file_range:
-	case PC_NR_preadv2:
+	case O11Y_NR_read:
+	case O11Y_NR_pread64:
+	case O11Y_NR_readv:
+	case O11Y_NR_splice:
+	case O11Y_NR_preadv:
+	case O11Y_NR_copy_file_range:
+	case O11Y_NR_preadv2:
 		fd = regs->di;
 		break;
-	case PC_NR_sendfile:
+	case O11Y_NR_sendfile:
 		fd = regs->si;
 		break;
 	default:
 		return NULL;
 	}
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (!fds || fd >= BPF_CORE_READ(task, files, fdt, max_fds) ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return NULL;
-	if ((__u64)BPF_CORE_READ(file, f_mapping) != mapping)
+	file = o11y_fd_file(task, fd);
+	if (!file || (__u64)BPF_CORE_READ(file, f_mapping) != mapping)
 		return NULL;
 	return file;
 }

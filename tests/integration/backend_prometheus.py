@@ -34,6 +34,9 @@ import urllib.request
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import free_port  # noqa: E402
+
 AGENT = os.path.abspath(sys.argv[1])
 TMP = os.path.abspath(sys.argv[2])
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,14 +56,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
     return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start(args, name, **kw):

@@ -23,6 +23,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_kube_api import FakeKubeAPI, pod, replicaset  # noqa: E402
+from testlib import wait_for, listen_port, parse_text, decode, attrs  # noqa: E402
 
 AGENT, CG2, TMP = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,26 +37,6 @@ def check(cond, what):
     print(("ok:   " if cond else "FAIL: ") + what, flush=True)
     if not cond:
         failures.append(what)
-
-
-def wait_for(pred, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def listen_port(pid):
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if f"pid={pid}," in line:
-            m = re.search(r"127\.0\.0\.1:(\d+)", line)
-            if m:
-                return int(m.group(1))
-    return None
 
 
 def mkcgroup(rel):
@@ -102,46 +83,6 @@ class Server:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5).read()
             except urllib.error.HTTPError:
                 pass  # a 404 is a span too
-
-
-def parse_text(text):
-    """protoc text format -> nested dict of lists."""
-    root, stack = {}, []
-    cur = root
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.endswith("{"):
-            child = {}
-            cur.setdefault(line[:-1].strip(), []).append(child)
-            stack.append(cur)
-            cur = child
-        elif line == "}":
-            cur = stack.pop()
-        else:
-            k, v = line.split(":", 1)
-            v = v.strip()
-            cur.setdefault(k, []).append(v[1:-1] if v.startswith('"') else v)
-    return root
-
-
-def decode(path, msg, proto):
-    r = subprocess.run(["protoc", "--decode=" + msg, "--proto_path=" + os.path.join(ROOT, "proto"),
-                        proto], stdin=open(path, "rb"), capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"protoc cannot decode {path}: {r.stderr}")
-    return parse_text(r.stdout)
-
-
-def attrs(node):
-    out = {}
-    for kv in node.get("attributes", []):
-        val = kv["value"][0]
-        for t in ("string_value", "int_value", "bool_value"):
-            if t in val:
-                out[kv["key"][0]] = val[t][0]
-    return out
 
 
 def otlp_resources(d, signal_name):

@@ -11,6 +11,9 @@ page cache too (vm.drop_caches): a case that sees a drop it did not make is run 
 import ctypes, json, mmap, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlib import free_port  # noqa: E402
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -50,14 +53,6 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what)
     if not ok:
         failures.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def drops():
