@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -315,7 +316,7 @@ struct signal {
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct http_span *q; /* ring of queue_size */
+	struct http_span **q; /* ring of queue_size spans, each allocated to its length */
 	unsigned cap, head, len;
 	bool stop, running;
 	uint64_t stop_deadline; /* mono ms; 0 until otlp_stop() */
@@ -325,7 +326,7 @@ static struct {
 	struct otlp_kvs resource_kvs;
 	struct otlp_res_cfg res;
 	char host[256];
-	struct http_span *batch;
+	struct http_span **batch;
 	/* counters */
 	uint64_t spans_exported, spans_dropped, spans_failed, spans_rejected, spans_unsampled;
 	uint64_t points_exported, points_failed, points_rejected;
@@ -399,7 +400,9 @@ static uint64_t proc_start(uint32_t pid)
 
 void otlp_submit(const struct http_span *s)
 {
+	struct http_span *copy;
 	bool wake = false;
+	size_t size;
 
 	if (!X.running)
 		return;
@@ -407,19 +410,47 @@ void otlp_submit(const struct http_span *s)
 		count(&X.spans_unsampled, 1);
 		return;
 	}
-	pthread_mutex_lock(&X.lock);
-	if (X.len == X.cap) {
-		pthread_mutex_unlock(&X.lock);
+	/* a span is stored only as long as it is: most have no file.read children to carry */
+	size = offsetof(struct http_span, pc_files) +
+	       (s->pc_nfiles < SPAN_FILES_MAX ? s->pc_nfiles : SPAN_FILES_MAX) * sizeof(s->pc_files[0]);
+	copy = malloc(size);
+	if (!copy) {
 		count(&X.spans_dropped, 1);
 		return;
 	}
-	X.q[(X.head + X.len) % X.cap] = *s;
+	memcpy(copy, s, size);
+	pthread_mutex_lock(&X.lock);
+	if (X.len == X.cap) {
+		pthread_mutex_unlock(&X.lock);
+		free(copy);
+		count(&X.spans_dropped, 1);
+		return;
+	}
+	X.q[(X.head + X.len) % X.cap] = copy;
 	X.len++;
 	/* wake the exporter once per full batch, not per span */
 	wake = X.len == (unsigned)cfg.batch_size;
 	pthread_mutex_unlock(&X.lock);
 	if (wake)
 		pthread_cond_signal(&X.cond);
+}
+
+static void free_spans(struct http_span **v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		free(v[i]);
+		v[i] = NULL;
+	}
+}
+
+/* Under X.lock: drops what is queued (counted by the caller). */
+static void drop_queue(void)
+{
+	for (unsigned i = 0; i < X.len; i++) {
+		free(X.q[(X.head + i) % X.cap]);
+		X.q[(X.head + i) % X.cap] = NULL;
+	}
+	X.len = 0;
 }
 
 /* Under X.lock: moves up to batch_size spans into X.batch. */
@@ -767,7 +798,7 @@ static void export_spans(unsigned n, uint64_t deadline)
 	int64_t rejected = 0;
 	int err;
 
-	err = otlp_encode_traces(X.batch, n, &X.res, &body, &len);
+	err = otlp_encode_traces((const struct http_span *const *)X.batch, n, &X.res, &body, &len);
 	if (err) {
 		log_warn("otlp: traces: cannot encode %u span(s): %s", n, strerror(-err));
 		count(&X.spans_failed, n);
@@ -904,6 +935,7 @@ static void *exporter(void *arg)
 							 : mono_ms() + cfg.export_timeout_ms);
 			else
 				count(&X.spans_dropped, n);
+			free_spans(X.batch, n);
 		}
 		if (do_metrics) {
 			next_metrics = mono_ms() + cfg.metric_interval_ms;
@@ -918,7 +950,7 @@ static void *exporter(void *arg)
 		if (stopping && mono_ms() >= stop_deadline) {
 			pthread_mutex_lock(&X.lock);
 			count(&X.spans_failed, X.len);
-			X.len = 0;
+			drop_queue();
 			pthread_mutex_unlock(&X.lock);
 			log_warn(
 			    "otlp: export timeout reached while flushing; spans left were dropped");
@@ -1110,6 +1142,7 @@ void otlp_stop(void)
 			 (unsigned long long)get(&X.spans_failed));
 		for (int s = 0; s < SIG__MAX; s++)
 			signal_close(&X.sig[s]);
+		drop_queue();
 		free(X.q);
 		free(X.batch);
 		X.q = X.batch = NULL;

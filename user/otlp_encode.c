@@ -530,7 +530,7 @@ static int pack(const ProtobufCMessage *m, uint8_t **data, size_t *len)
 	return 0;
 }
 
-int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct otlp_res_cfg *res,
+int otlp_encode_traces(const struct http_span *const *spans, unsigned n, const struct otlp_res_cfg *res,
 		       uint8_t **data, size_t *len)
 {
 	struct arena a = {0};
@@ -549,11 +549,11 @@ int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct o
 	for (unsigned i = 0; i < n; i++) {
 		unsigned r;
 
-		for (r = 0; r < nres && pids[r] != spans[i].pid; r++)
+		for (r = 0; r < nres && pids[r] != spans[i]->pid; r++)
 			;
 		if (r == nres)
-			pids[nres++] = spans[i].pid;
-		count[r] += 1 + spans[i].pc_nfiles; /* the span and its file.read children */
+			pids[nres++] = spans[i]->pid;
+		count[r] += 1 + spans[i]->pc_nfiles; /* the span and its file.read children */
 	}
 	for (unsigned r = 0; r < nres; r++) {
 		ScopeSpans *ss = arena_alloc(&a, sizeof(*ss));
@@ -572,16 +572,16 @@ int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct o
 		rs[r]->n_scope_spans = 1;
 		rs[r]->scope_spans[0] = ss;
 		for (unsigned i = 0; i < n; i++) {
-			if (spans[i].pid != pids[r])
+			if (spans[i]->pid != pids[r])
 				continue;
 			if (!first)
-				first = &spans[i];
-			ss->spans[ss->n_spans] = span_new(&a, &spans[i]);
+				first = spans[i];
+			ss->spans[ss->n_spans] = span_new(&a, spans[i]);
 			if (!ss->spans[ss->n_spans])
 				goto out;
 			ss->n_spans++;
-			for (unsigned f = 0; f < spans[i].pc_nfiles && f < SPAN_FILES_MAX; f++) {
-				ss->spans[ss->n_spans] = file_span_new(&a, &spans[i], f);
+			for (unsigned f = 0; f < spans[i]->pc_nfiles && f < SPAN_FILES_MAX; f++) {
+				ss->spans[ss->n_spans] = file_span_new(&a, spans[i], f);
 				if (!ss->spans[ss->n_spans])
 					goto out;
 				ss->n_spans++;

@@ -60,7 +60,7 @@ void otlp_instance_id(const char *host, const char *name, uint32_t pid, uint64_t
 uint32_t otlp_span_flags(const struct http_span *s);
 
 /* Serialized bodies; free data with free(). Return 0 or -ENOMEM. */
-int otlp_encode_traces(const struct http_span *spans, unsigned n, const struct otlp_res_cfg *res,
+int otlp_encode_traces(const struct http_span *const *spans, unsigned n, const struct otlp_res_cfg *res,
 		       uint8_t **data, size_t *len);
 int otlp_encode_metrics(const struct red_series *series, unsigned n, uint64_t start_ns,
 			uint64_t now_ns, const struct otlp_res_cfg *res, uint8_t **data,

@@ -439,7 +439,11 @@ static void test_otlp_resources(void **st)
 	make_pod_span(&s[0], "web-1", WEB_UID);
 	make_pod_span(&s[1], "web-2", "0b5e6c2a-3d4f-4a8b-9c1d-2e3f4a5b6c7e");
 	s[1].pid = 200;
-	assert_int_equal(otlp_encode_traces(s, 2, &res, &buf, &len), 0);
+	{
+		const struct http_span *ps[] = { &s[0], &s[1] };
+
+		assert_int_equal(otlp_encode_traces(ps, 2, &res, &buf, &len), 0);
+	}
 	tr = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 		NULL, len, buf);
 	assert_non_null(tr);

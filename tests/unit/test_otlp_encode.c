@@ -105,7 +105,11 @@ static void test_traces(void **st)
 	s[1].proto_minor = 0;
 	strcpy(s[1].method, "PURGE");
 	make_span(&s[2], 100, "shop", 404);
-	assert_int_equal(otlp_encode_traces(s, 3, &res, &buf, &len), 0);
+	{
+		const struct http_span *ps[] = { &s[0], &s[1], &s[2] };
+
+		assert_int_equal(otlp_encode_traces(ps, 3, &res, &buf, &len), 0);
+	}
 	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
 	    NULL, len, buf);
 	assert_non_null(req);
