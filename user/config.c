@@ -301,6 +301,9 @@ int config_parse(int argc, char **argv)
 				return err;
 		}
 	}
+	/* the effective-config line lists what differs from the defaults: forget these */
+	for (unsigned i = 0; i < ngiven; i++)
+		free(given[i].text);
 	ngiven = 0;
 	/* 2. environment */
 	for (unsigned t = 0; t < NTABLES; t++) {
