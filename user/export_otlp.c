@@ -411,8 +411,7 @@ void otlp_submit(const struct http_span *s)
 		return;
 	}
 	/* a span is stored only as long as it is: most have no file.read children to carry */
-	size = offsetof(struct http_span, pc_files) +
-	       (s->pc_nfiles < SPAN_FILES_MAX ? s->pc_nfiles : SPAN_FILES_MAX) * sizeof(s->pc_files[0]);
+	size = span_size(s);
 	copy = malloc(size);
 	if (!copy) {
 		count(&X.spans_dropped, 1);

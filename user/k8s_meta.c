@@ -155,7 +155,7 @@ const struct k8s_pod *k8s_pods_get(const struct k8s_pods *t, const char *uid)
 
 static void copy(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%.*s", (int)size - 1, src ? src : ""); /* truncates */
+	span_strcpy(dst, src ? src : "", size); /* truncates; runs per span: no printf */
 }
 
 bool k8s_pods_fill(const struct k8s_pods *t, const struct cgroup_ident *cg, bool service_from_env,

@@ -42,9 +42,10 @@ struct agent {
 /* Every finished span goes to each consumer, in the main thread. */
 static void on_span(const struct http_span *s, void *ctx)
 {
-	struct http_span c = *s; /* consumers get the span with its route */
+	static struct http_span c; /* consumers get the span with its route (main thread only) */
 
 	(void)ctx;
+	span_copy(&c, s);
 	stats_add(STAT_SPANS, 1);
 	/* hook: span consumers (RED metrics, OTLP export) */
 	k8s_span_fill(&c); /* first: it may set service.name, which routes and RED key on */

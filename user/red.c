@@ -131,6 +131,36 @@ static struct red_series *lookup(const char *key, size_t len, const struct http_
 	return r;
 }
 
+/* Appends n bytes of str and a NUL separator to key; false when they do not fit. */
+static bool key_add(char *key, size_t size, size_t *len, const char *str, size_t n)
+{
+	if (*len + n + 1 > size)
+		return false;
+	memcpy(key + *len, str, n);
+	key[*len + n] = '\0';
+	*len += n + 1;
+	return true;
+}
+
+/* Appends v in decimal, last: the key's length ends at its last digit. */
+static bool key_add_uint(char *key, size_t size, size_t *len, unsigned v)
+{
+	char digits[10];
+	unsigned n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (*len + n + 1 > size)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		key[*len + i] = digits[n - 1 - i];
+	*len += n;
+	key[*len] = '\0';
+	return true;
+}
+
 void red_record(const struct http_span *s)
 {
 	char key[SPAN_NAME_MAX + CGROUP_POD_UID_MAX + SPAN_METHOD_MAX + SPAN_ROUTE_MAX + 16];
@@ -140,15 +170,21 @@ void red_record(const struct http_span *s)
 	struct red_exemplar *ex;
 	unsigned b = red_bucket(v);
 	size_t svc_len = strnlen(s->service_name, SPAN_NAME_MAX - 1);
-	int len, ovf_len;
+	size_t len, ovf_len;
 
-	/* service and pod (a service's pods are series of their own), then the attributes */
-	ovf_len = snprintf(key, sizeof(key), "%.*s%c%s", (int)svc_len, s->service_name, 0,
-			   s->k8s.pod_uid);
-	len = snprintf(key + ovf_len, sizeof(key) - ovf_len, "%c%s%c%s%c%u", 0, method, 0,
-		       s->route, 0, s->status_code);
-	len = len < 0 ? len : len + ovf_len;
-	if (len < 0 || (size_t)len >= sizeof(key))
+	/*
+	 * "service\0pod\0method\0route\0status": a service's pods are series of their own;
+	 * ovf_len is the "service\0pod" prefix, the key of their overflow series. Built by hand:
+	 * this runs per span.
+	 */
+	len = 0;
+	if (!key_add(key, sizeof(key), &len, s->service_name, svc_len) ||
+	    !key_add(key, sizeof(key), &len, s->k8s.pod_uid, strlen(s->k8s.pod_uid)))
+		return;
+	ovf_len = len - 1;
+	if (!key_add(key, sizeof(key), &len, method, strlen(method)) ||
+	    !key_add(key, sizeof(key), &len, s->route, strlen(s->route)) ||
+	    !key_add_uint(key, sizeof(key), &len, s->status_code))
 		return;
 	pthread_mutex_lock(&red_lock);
 	if (!strmap_get(&svcs, s->service_name, svc_len)) {

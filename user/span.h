@@ -8,6 +8,7 @@
 #define O11Y_SPAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SPAN_METHOD_MAX 16
@@ -100,6 +101,13 @@ struct http_span {
 	uint64_t pc_misses;
 	struct span_file_read pc_files[SPAN_FILES_MAX];
 };
+
+/* Bytes of s that hold data: the struct up to its file.read children, and the ones it has. */
+size_t span_size(const struct http_span *s);
+/* Copies span_size(src) bytes (dst must be a whole struct or span_size(src) long). */
+void span_copy(struct http_span *dst, const struct http_span *src);
+/* Copies the string src into dst of size bytes, cut to fit, always terminated. */
+void span_strcpy(char *dst, const char *src, size_t size);
 
 /* "{method} {route}" when a route is known, else "{method}". */
 void span_name(const struct http_span *s, char *buf, unsigned size);
