@@ -52,7 +52,7 @@ const struct node_collector node_collectors[] = {
 const unsigned node_ncollectors = sizeof(node_collectors) / sizeof(node_collectors[0]);
 #define NCOLL (sizeof(node_collectors) / sizeof(node_collectors[0]))
 
-/* node_exporter 1.5 collectors not implemented here: --collector.X is refused, --no-... accepted */
+/* node_exporter 1.5 collectors this agent does not have: --collector.X is refused, --no-... accepted */
 static const char *const unimplemented[] = {
 	"bcache",    "bonding",	 "btrfs",	   "buddyinfo", "cgroups",	"cpufreq",
 	"devstat",   "dmi",	 "drbd",	   "drm",	"edac",		"ethtool",
