@@ -249,22 +249,31 @@ out_destroy:
 	return NULL;
 }
 
-static int write_lost(struct prom_buf *b, void *ctx)
+void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
+			 const uint64_t *v)
 {
 	static const char *const names[] = O11Y_ERR_NAMES;
+
+	prom_family(b, name, "counter", help);
+	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
+		const char *labels[] = { "reason", names[i], NULL };
+
+		prom_sample(b, name, labels, (double)v[i]);
+	}
+}
+
+static int write_lost(struct prom_buf *b, void *ctx)
+{
 	uint64_t v[O11Y_ERR__MAX];
 	int err;
 
 	err = http_capture_errors(ctx, v);
 	if (err)
 		return err;
-	prom_family(b, "o11y_ebpf_http_kernel_errors_total", "counter",
-		    "Failures in the HTTP capture's BPF programs, by reason (each may lose an event).");
-	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
-		const char *labels[] = { "reason", names[i], NULL };
-
-		prom_sample(b, "o11y_ebpf_http_kernel_errors_total", labels, (double)v[i]);
-	}
+	loader_write_errors(b, "o11y_ebpf_http_kernel_errors_total",
+			    "Failures in the HTTP capture's BPF programs, by reason (each may lose an "
+			    "event).",
+			    v);
 	return 0;
 }
 
@@ -361,7 +370,7 @@ int http_capture_conn(struct http_capture *c, uint64_t conn_id, uint64_t *last_s
 	return 0;
 }
 
-int http_capture_errors(struct http_capture *c, uint64_t *out)
+int loader_sum_errors(int map_fd, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals;
@@ -373,14 +382,18 @@ int http_capture_errors(struct http_capture *c, uint64_t *out)
 		return -ENOMEM;
 	for (__u32 k = 0; k < O11Y_ERR__MAX; k++) {
 		out[k] = 0;
-		if (bpf_map__lookup_elem(c->skel->maps.errors, &k, sizeof(k), vals,
-					 sizeof(*vals) * ncpu, 0))
+		if (bpf_map_lookup_elem(map_fd, &k, vals))
 			continue;
 		for (int i = 0; i < ncpu; i++)
 			out[k] += vals[i];
 	}
 	free(vals);
 	return 0;
+}
+
+int http_capture_errors(struct http_capture *c, uint64_t *out)
+{
+	return loader_sum_errors(bpf_map__fd(c->skel->maps.errors), out);
 }
 
 int http_capture_thread_conn_fd(const struct http_capture *c)

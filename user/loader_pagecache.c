@@ -108,6 +108,20 @@ static int write_prom(struct prom_buf *b, void *ctx)
 	}
 	err = pc_prom_write(b, &host, svc, n);
 	free(svc);
+	if (!err) {
+		uint64_t v[O11Y_ERR__MAX];
+
+		pthread_mutex_lock(&pc.lock);
+		err = pc.skel ? loader_sum_errors(bpf_map__fd(pc.skel->maps.errors), v) : -ESRCH;
+		pthread_mutex_unlock(&pc.lock);
+		if (!err)
+			loader_write_errors(b, "o11y_ebpf_pagecache_kernel_errors_total",
+					    "Failures in the page-cache BPF programs, by reason (each "
+					    "may lose counts).",
+					    v);
+		else if (err == -ESRCH)
+			err = 0;
+	}
 	return err;
 }
 
