@@ -305,6 +305,44 @@ static void test_not_http(void **st)
 	http_asm_free(a);
 }
 
+/* Records are only as long as their head: one cut short of its data_len is not used. */
+static void test_record_sizes(void **st)
+{
+	struct http_asm *a = setup();
+	static struct o11y_http_event e;
+	const char req[] = "GET /small HTTP/1.1\r\n\r\n";
+	const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	size_t hdr = offsetof(struct o11y_http_event, data);
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = O11Y_EV_HTTP_REQ;
+	e.hdr.tgid = 100;
+	e.hdr.ts_ns = 1 * MS;
+	e.conn_id = 11;
+	e.tuple.family = AF_INET;
+	memcpy(e.data, req, sizeof(req) - 1);
+	e.data_len = e.len = sizeof(req) - 1;
+	/* cut short: ignored, no request queued */
+	assert_int_equal(http_asm_event(a, &e, hdr + e.data_len - 1), 0);
+	assert_int_equal(http_asm_conns(a), 0);
+	/* the small record size the kernel uses for short heads */
+	assert_int_equal(http_asm_event(a, &e, hdr + O11Y_HTTP_SMALL_DATA), 0);
+	e.hdr.type = O11Y_EV_HTTP_RESP;
+	e.hdr.ts_ns = 2 * MS;
+	memset(e.data, 0, sizeof(e.data));
+	memcpy(e.data, resp, sizeof(resp) - 1);
+	e.data_len = e.len = sizeof(resp) - 1;
+	assert_int_equal(http_asm_event(a, &e, hdr + O11Y_HTTP_SMALL_DATA), 0);
+	assert_int_equal(nspans, 1);
+	assert_string_equal(spans[0].path, "/small");
+	/* a close record has no data at all */
+	e.hdr.type = O11Y_EV_HTTP_CLOSE;
+	e.data_len = e.len = 0;
+	assert_int_equal(http_asm_event(a, &e, hdr), 0);
+	assert_int_equal(http_asm_conns(a), 0);
+	http_asm_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_head_interim_chunked),
 		cmocka_unit_test(test_traceparent_and_filter),
 		cmocka_unit_test(test_not_http),
+		cmocka_unit_test(test_record_sizes),
 		cmocka_unit_test(test_page_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
