@@ -46,9 +46,8 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tp_btf_sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	const void *buf;
-
 	__u16 lport = sk->__sk_common.skc_num;
+	const void *buf;
 
 	if (ret < 4 || (flags & O11Y_MSG_PEEK) || (pid_tgid >> 32) == cfg_self_tgid)
 		return 0;

@@ -73,8 +73,8 @@ const volatile __u64 cfg_wake_bytes = HTTP_RB_SIZE / 4;
 static __always_inline __u64 http_rb_flags(void)
 {
 	return bpf_ringbuf_query(&http_events, BPF_RB_AVAIL_DATA) > cfg_wake_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 /* First four bytes of a request line for the methods we trace (little-endian words). */
@@ -158,7 +158,7 @@ static __always_inline struct o11y_http_conn *http_conn_create(__u64 conn_id, st
 
 /* Reserves a record with room for cap bytes of data and reads up to that much of ubuf in. */
 static __always_inline struct o11y_http_event *http_reserve_read(const void *ubuf, long len,
-								  const __u32 cap)
+								 const __u32 cap)
 {
 	struct o11y_http_event *ev;
 	__u64 n = len;
@@ -187,7 +187,7 @@ static __always_inline struct o11y_http_event *http_reserve_read(const void *ubu
  * ring buffer holds four times more of them than of full-size records.
  */
 static __always_inline struct o11y_http_event *http_reserve_head(const void *ubuf, long len,
-								  const __u32 cap)
+								 const __u32 cap)
 {
 	if (len <= O11Y_HTTP_SMALL_DATA)
 		return http_reserve_read(ubuf, len, O11Y_HTTP_SMALL_DATA);
@@ -210,7 +210,7 @@ static __always_inline struct o11y_http_event *http_read_request(const void *ubu
  * on it cost one lookup. */
 static __always_inline void http_conn_ignore(__u64 conn_id)
 {
-	struct o11y_http_conn c = { .ignored = 1 };
+	struct o11y_http_conn c = {.ignored = 1};
 
 	bpf_map_update_elem(&http_conns, &conn_id, &c, BPF_NOEXIST);
 }
@@ -243,7 +243,8 @@ static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, 
 			return;
 		}
 		if (!http_is_method(head)) {
-			/* (only sockets are known for sure here: the syscall path also sees files) */
+			/* (only sockets are known for sure here: the syscall path also sees files)
+			 */
 			if (sk && ret >= 8)
 				http_conn_ignore(conn_id);
 			return;
@@ -358,8 +359,9 @@ static __always_inline const void *http_user_buf(__u8 kind, __u64 arg)
 	case BUF_PLAIN:
 		return (const void *)arg;
 	case BUF_MSG:
-		if (bpf_probe_read_user(&iovp, sizeof(iovp),
-					(void *)(arg + __builtin_offsetof(struct user_msghdr, msg_iov))))
+		if (bpf_probe_read_user(
+			&iovp, sizeof(iovp),
+			(void *)(arg + __builtin_offsetof(struct user_msghdr, msg_iov))))
 			goto fail;
 		arg = iovp;
 		/* fallthrough */

@@ -12,12 +12,12 @@ enum http_capture_mode { CAPTURE_AUTO = 0, CAPTURE_SOCK, CAPTURE_SYSCALLS, CAPTU
 
 struct agent_config {
 	char *log_level;
-	int print_spans;          /* enum print_spans */
-	int http_capture;         /* enum http_capture_mode */
+	int print_spans;	  /* enum print_spans */
+	int http_capture;	  /* enum http_capture_mode */
 	struct cfg_int_list pids; /* --pid */
 	struct cfg_str_list exe_names;
 	struct cfg_int_list ports;
-	long long drain_ms;     /* ring-buffer drain period */
+	long long drain_ms;    /* ring-buffer drain period */
 	long long ringbuf_kib; /* HTTP ring buffer size */
 	char *tracefs;
 };

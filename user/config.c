@@ -11,13 +11,8 @@
 
 /* Every module's table; --help lists them in this order. */
 static const struct opt_table *const tables[] = {
-	&core_opt_table,
-	&http_opt_table,
-	&route_opt_table, &red_opt_table, &otlp_opt_table,
-	&host_opt_table,
-	&prom_opt_table, &node_opt_table,
-	&k8s_opt_table,
-	&pagecache_opt_table,
+    &core_opt_table, &http_opt_table, &route_opt_table, &red_opt_table, &otlp_opt_table,
+    &host_opt_table, &prom_opt_table, &node_opt_table,	&k8s_opt_table, &pagecache_opt_table,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -58,8 +53,8 @@ static void remember(const struct opt *o, const char *key, const char *val, bool
 
 int cfg_parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
 
 	for (unsigned i = 0; i < 4; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -357,7 +352,8 @@ int config_parse(int argc, char **argv)
 		}
 		char key[256];
 
-		snprintf(key, sizeof(key), "%.*s", (int)(len - (neg ? 3 : 0)), name + (neg ? 3 : 0));
+		snprintf(key, sizeof(key), "%.*s", (int)(len - (neg ? 3 : 0)),
+			 name + (neg ? 3 : 0));
 		if ((err = apply(o, key, val, neg, false)))
 			return err;
 	}

@@ -21,7 +21,8 @@ enum opt_type {
 	OPT_CUSTOM,   /* parse() does it; used for prefix flags like --collector.cpu */
 };
 
-#define OPT_F_PREFIX 0x1 /* name ends in '.', matches any flag with that prefix (and --no-<prefix>) */
+#define OPT_F_PREFIX                                                                               \
+	0x1 /* name ends in '.', matches any flag with that prefix (and --no-<prefix>) */
 #define OPT_F_SECRET 0x2 /* the value may hold credentials: the config line shows it redacted */
 
 struct opt;
@@ -37,8 +38,8 @@ struct opt {
 	const char *def; /* default as text, or NULL for none */
 	long long min, max;
 	const char *const *choices; /* OPT_ENUM: NULL-terminated */
-	opt_parse_fn parse;         /* OPT_CUSTOM */
-	const char *metavar;        /* shown in --help, e.g. "PID" */
+	opt_parse_fn parse;	    /* OPT_CUSTOM */
+	const char *metavar;	    /* shown in --help, e.g. "PID" */
 	const char *help;
 	unsigned flags;
 };

@@ -14,8 +14,8 @@
 #include "stats.h"
 
 #define HASH_BITS 15
-#define CHECK_EVERY_NS (50 * 1000000ULL)        /* poll the kernel state of an open response */
-#define IDLE_KNOWN_LEN_NS (30 * 1000000000ULL)  /* give up on a response whose body stalls */
+#define CHECK_EVERY_NS (50 * 1000000ULL)       /* poll the kernel state of an open response */
+#define IDLE_KNOWN_LEN_NS (30 * 1000000000ULL) /* give up on a response whose body stalls */
 
 struct asm_req {
 	struct asm_req *next;
@@ -30,7 +30,7 @@ struct asm_open {
 	struct http_span span;
 	int64_t expected;   /* bytes of the whole response, -1 when unknown */
 	uint64_t last_mono; /* latest send seen */
-	uint64_t bytes;     /* bytes sent so far */
+	uint64_t bytes;	    /* bytes sent so far */
 	uint64_t checked_mono;
 	uint64_t req_mono; /* the request's REQ event time: its page-cache record's key */
 };
@@ -242,7 +242,7 @@ static struct asm_conn *conn_get(struct http_asm *a, uint64_t id, bool create)
 
 static void format_addr(const struct o11y_tuple *t, char *buf, size_t size)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (t->family == 10 /* AF_INET6 */ && memcmp(t->raddr, v4mapped, 12) != 0)
 		inet_ntop(AF_INET6, t->raddr, buf, size);
@@ -507,7 +507,8 @@ void http_asm_tick(struct http_asm *a, uint64_t now)
 		}
 		if (o->expected >= 0 && o->bytes >= (uint64_t)o->expected)
 			finish_open(a, c, 0, 0);
-		else if (now > o->last_mono + (o->expected >= 0 ? IDLE_KNOWN_LEN_NS : HTTP_ASM_IDLE_NS))
+		else if (now >
+			 o->last_mono + (o->expected >= 0 ? IDLE_KNOWN_LEN_NS : HTTP_ASM_IDLE_NS))
 			finish_open(a, c, 0, 0);
 	}
 }

@@ -28,8 +28,9 @@ typedef void (*http_pc_fn)(void *ctx, uint64_t conn_id, uint64_t req_ts, struct 
 typedef bool (*http_proc_fn)(uint32_t pid, char *service, char *exe, size_t size);
 
 #define HTTP_ASM_MAX_CONNS 16384 /* connections tracked at once; the least recent are evicted */
-#define HTTP_ASM_MAX_QUEUE 64    /* requests waiting for a response on one connection */
-#define HTTP_ASM_IDLE_NS (500 * 1000000ULL) /* a response with no known length ends after this idle */
+#define HTTP_ASM_MAX_QUEUE 64	 /* requests waiting for a response on one connection */
+#define HTTP_ASM_IDLE_NS                                                                           \
+	(500 * 1000000ULL) /* a response with no known length ends after this idle */
 
 struct http_asm *http_asm_new(http_span_fn emit, void *emit_ctx, http_conn_fn conn, void *conn_ctx);
 /* Overrides the resource lookup (tests); the default reads /proc through user/proc.h. */

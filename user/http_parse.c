@@ -5,8 +5,8 @@
 
 #include "http_parse.h"
 
-static const char *const methods[] = { "GET",	  "HEAD",    "POST",  "PUT",  "DELETE",
-				       "PATCH",	  "OPTIONS", "CONNECT", "TRACE", NULL };
+static const char *const methods[] = {"GET",   "HEAD",	  "POST",    "PUT",   "DELETE",
+				      "PATCH", "OPTIONS", "CONNECT", "TRACE", NULL};
 
 /* Finds the end of the line starting at p: returns the index of '\n', or -1. */
 static long line_end(const char *buf, size_t len, size_t p)
@@ -213,7 +213,8 @@ int http_parse_request(const char *buf, size_t len, struct http_req_head *out)
 
 	/* absolute-form "http://host/path": keep the path */
 	tlen = (size_t)(sp2 - target);
-	if (tlen > 7 && (strncasecmp(target, "http://", 7) == 0 || strncasecmp(target, "https://", 8) == 0)) {
+	if (tlen > 7 &&
+	    (strncasecmp(target, "http://", 7) == 0 || strncasecmp(target, "https://", 8) == 0)) {
 		const char *slash = memchr(target + 8, '/', tlen - 8);
 
 		if (!slash) {

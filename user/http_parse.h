@@ -13,10 +13,10 @@ struct http_req_head {
 	char method[SPAN_METHOD_MAX];
 	char path[SPAN_PATH_MAX]; /* without query and fragment */
 	char user_agent[SPAN_UA_MAX];
-	uint8_t minor;            /* HTTP/1.<minor> */
-	bool complete;            /* the whole head (up to the empty line) was in the bytes */
-	size_t head_len;          /* bytes of the head when complete */
-	int64_t content_length;   /* -1: none given */
+	uint8_t minor;		/* HTTP/1.<minor> */
+	bool complete;		/* the whole head (up to the empty line) was in the bytes */
+	size_t head_len;	/* bytes of the head when complete */
+	int64_t content_length; /* -1: none given */
 	bool chunked;
 	bool has_traceparent;
 	uint8_t trace_id[16], parent_id[8], trace_flags;

@@ -63,14 +63,15 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 
 int loader_check_privileges(void)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 
 	if (syscall(SYS_capget, &hdr, data)) {
 		log_error("capget: %s", strerror(errno));
 		return -errno;
 	}
-	if (!has_cap(data, CAP_SYS_ADMIN) && !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
+	if (!has_cap(data, CAP_SYS_ADMIN) &&
+	    !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
 		log_error("o11y-ebpf needs root (or the capabilities CAP_BPF and CAP_PERFMON, "
 			  "plus CAP_SYS_RESOURCE and CAP_DAC_READ_SEARCH): run it with sudo");
 		return -EPERM;
@@ -211,7 +212,7 @@ static struct http_bpf *load_mechanism(bool sock_path)
 	skel->rodata->cfg_filter_pids = agent_cfg.pids.n > 0;
 	skel->rodata->cfg_filter_ports = agent_cfg.ports.n > 0;
 	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, prog_is_sock_path(p) == sock_path);
+	    bpf_program__set_autoload(p, prog_is_sock_path(p) == sock_path);
 	err = http_bpf__load(skel);
 	if (err) {
 		log_warn("http: loading the %s programs failed: %s",
@@ -249,14 +250,13 @@ out_destroy:
 	return NULL;
 }
 
-void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
-			 const uint64_t *v)
+void loader_write_errors(struct prom_buf *b, const char *name, const char *help, const uint64_t *v)
 {
 	static const char *const names[] = O11Y_ERR_NAMES;
 
 	prom_family(b, name, "counter", help);
 	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
-		const char *labels[] = { "reason", names[i], NULL };
+		const char *labels[] = {"reason", names[i], NULL};
 
 		prom_sample(b, name, labels, (double)v[i]);
 	}
@@ -270,10 +270,11 @@ static int write_lost(struct prom_buf *b, void *ctx)
 	err = http_capture_errors(ctx, v);
 	if (err)
 		return err;
-	loader_write_errors(b, "o11y_ebpf_http_kernel_errors_total",
-			    "Failures in the HTTP capture's BPF programs, by reason (each may lose an "
-			    "event).",
-			    v);
+	loader_write_errors(
+	    b, "o11y_ebpf_http_kernel_errors_total",
+	    "Failures in the HTTP capture's BPF programs, by reason (each may lose an "
+	    "event).",
+	    v);
 	return 0;
 }
 
@@ -321,8 +322,8 @@ struct http_capture *http_capture_open(http_event_fn fn, void *ctx)
 			goto out_free_errno;
 		c->mechanism = "syscall tracepoints";
 	}
-	log_info("http: %s (%s%s)", c->mechanism, kprobes ? "kprobes available, not needed" :
-							    "kprobes unavailable",
+	log_info("http: %s (%s%s)", c->mechanism,
+		 kprobes ? "kprobes available, not needed" : "kprobes unavailable",
 		 have_sock ? "" : "; no sock_recv_length tracepoint in this kernel");
 
 	/* 4. the ring buffer, drained by the main loop */
@@ -362,8 +363,8 @@ int http_capture_conn(struct http_capture *c, uint64_t conn_id, uint64_t *last_s
 {
 	struct o11y_http_conn v;
 
-	if (bpf_map__lookup_elem(c->skel->maps.http_conns, &conn_id, sizeof(conn_id), &v,
-				 sizeof(v), 0))
+	if (bpf_map__lookup_elem(c->skel->maps.http_conns, &conn_id, sizeof(conn_id), &v, sizeof(v),
+				 0))
 		return -ENOENT;
 	*last_send_ts = v.last_send_ts;
 	*resp_bytes = v.resp_bytes;

@@ -33,8 +33,7 @@ struct prom_buf;
 /* Sums a BPF object's per-CPU `errors` array (map_fd) into out[O11Y_ERR__MAX]. 0 or -errno. */
 int loader_sum_errors(int map_fd, uint64_t *out);
 /* Writes v[O11Y_ERR__MAX] as the counter family `name`, one series per reason. */
-void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
-			 const uint64_t *v);
+void loader_write_errors(struct prom_buf *b, const char *name, const char *help, const uint64_t *v);
 /* Sums the per-CPU failure counters into out[O11Y_ERR__MAX]. */
 int http_capture_errors(struct http_capture *c, uint64_t *out);
 const char *http_capture_mechanism(const struct http_capture *c);

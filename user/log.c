@@ -9,7 +9,7 @@
 
 enum log_level log_current_level = LOG_INFO;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 int log_parse_level(const char *s, enum log_level *out)
 {

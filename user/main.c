@@ -87,8 +87,8 @@ static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct 
 
 static int setup_fds(struct agent *a)
 {
-	struct itimerspec its = { 0 };
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct itimerspec its = {0};
+	struct epoll_event ev = {.events = EPOLLIN};
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -170,7 +170,7 @@ static int run_loop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent a = { .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct agent a = {.epfd = -1, .sigfd = -1, .timerfd = -1};
 	enum log_level lvl;
 	sigset_t mask;
 	int err, ret = 1;
@@ -189,7 +189,8 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	if (log_parse_level(agent_cfg.log_level, &lvl)) {
-		fprintf(stderr, "o11y-ebpf: --log-level: '%s' is not one of error, warn, info, debug\n",
+		fprintf(stderr,
+			"o11y-ebpf: --log-level: '%s' is not one of error, warn, info, debug\n",
 			agent_cfg.log_level);
 		config_free();
 		return 2;
@@ -231,7 +232,8 @@ int main(int argc, char **argv)
 		err = otlp_start();
 	if (err)
 		goto out;
-	/* host metrics are an extra: a kernel that refuses them still gets spans and node metrics */
+	/* host metrics are an extra: a kernel that refuses them still gets spans and node metrics
+	 */
 	if (host_metrics_start())
 		log_warn("host: eBPF host metrics off; see the messages above");
 	if (pagecache_start(a.cap))

@@ -8,7 +8,7 @@
 
 #include "proc.h"
 
-#define CACHE_SIZE 4096              /* direct-mapped by pid */
+#define CACHE_SIZE 4096		       /* direct-mapped by pid */
 #define RECHECK_NS (5 * 1000000000ULL) /* how long a cached entry is trusted */
 
 static struct proc_info *cache;
@@ -57,8 +57,9 @@ static uint64_t read_stat(uint32_t pid, char *comm, size_t size)
 		return 0;
 	snprintf(comm, size, "%.*s", (int)(rp - lp - 1), lp + 1);
 	/* after ") " come fields 3..; starttime is the 20th of them */
-	if (sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			      "%*d %*d %llu",
+	if (sscanf(rp + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &start) != 1)
 		return 0;
 	return start;

@@ -12,13 +12,14 @@
 
 struct proc_info {
 	uint32_t pid;
-	uint64_t start_ticks; /* /proc/PID/stat starttime: tells a reused pid apart */
-	uint64_t checked_ns;  /* monotonic time of the last check */
-	bool traced;          /* passes --exe-name */
-	char exe_name[SPAN_NAME_MAX];     /* base name of /proc/PID/exe, else comm */
-	char service_name[SPAN_NAME_MAX]; /* OTEL_SERVICE_NAME from its environment, else exe_name */
-	bool service_from_env;            /* service_name came from OTEL_SERVICE_NAME */
-	struct cgroup_ident cg;           /* its container and pod; re-read at each check */
+	uint64_t start_ticks;	      /* /proc/PID/stat starttime: tells a reused pid apart */
+	uint64_t checked_ns;	      /* monotonic time of the last check */
+	bool traced;		      /* passes --exe-name */
+	char exe_name[SPAN_NAME_MAX]; /* base name of /proc/PID/exe, else comm */
+	char
+	    service_name[SPAN_NAME_MAX]; /* OTEL_SERVICE_NAME from its environment, else exe_name */
+	bool service_from_env;		 /* service_name came from OTEL_SERVICE_NAME */
+	struct cgroup_ident cg;		 /* its container and pod; re-read at each check */
 };
 
 /* exe_filter: NULL to trace every process, else the --exe-name list (not copied). */

@@ -30,19 +30,19 @@ enum span_k8s_kind {
 	SPAN_K8S_REPLICATIONCONTROLLER,
 };
 
-#define SPAN_K8S_NAME_MAX 254  /* DNS subdomain names (pods, workloads, nodes): 253 */
-#define SPAN_K8S_LABEL_MAX 64  /* DNS labels (namespaces, container names): 63 */
+#define SPAN_K8S_NAME_MAX 254 /* DNS subdomain names (pods, workloads, nodes): 253 */
+#define SPAN_K8S_LABEL_MAX 64 /* DNS labels (namespaces, container names): 63 */
 
 /* The container and pod of the process; every field "" (or NONE) when unknown. */
 struct span_k8s {
-	char container_id[65];                   /* container.id, from /proc/PID/cgroup */
-	char pod_uid[37];                        /* k8s.pod.uid, from /proc/PID/cgroup */
+	char container_id[65];			 /* container.id, from /proc/PID/cgroup */
+	char pod_uid[37];			 /* k8s.pod.uid, from /proc/PID/cgroup */
 	char namespace_name[SPAN_K8S_LABEL_MAX]; /* k8s.namespace.name, also service.namespace */
-	char pod_name[SPAN_K8S_NAME_MAX];        /* k8s.pod.name */
+	char pod_name[SPAN_K8S_NAME_MAX];	 /* k8s.pod.name */
 	char container_name[SPAN_K8S_LABEL_MAX]; /* k8s.container.name */
-	char node_name[SPAN_K8S_NAME_MAX];       /* k8s.node.name */
-	uint8_t owner_kind;                      /* enum span_k8s_kind: the pod's controller */
-	uint8_t top_kind;    /* its owner: DEPLOYMENT of a REPLICASET, CRONJOB of a JOB */
+	char node_name[SPAN_K8S_NAME_MAX];	 /* k8s.node.name */
+	uint8_t owner_kind;			 /* enum span_k8s_kind: the pod's controller */
+	uint8_t top_kind; /* its owner: DEPLOYMENT of a REPLICASET, CRONJOB of a JOB */
 	char owner_name[SPAN_K8S_NAME_MAX];
 	char top_name[SPAN_K8S_NAME_MAX];
 };
@@ -55,10 +55,10 @@ struct span_file_read {
 	uint8_t span_id[8];
 	uint64_t start_ns; /* wall clock, unix ns: its first and latest page lookup */
 	uint64_t end_ns;
-	uint64_t bytes;    /* bytes of the pages looked up, up to the file size */
-	uint64_t hits;     /* pages */
+	uint64_t bytes; /* bytes of the pages looked up, up to the file size */
+	uint64_t hits;	/* pages */
 	uint64_t misses;
-	bool path_truncated;            /* the leading part of the path is missing */
+	bool path_truncated;	       /* the leading part of the path is missing */
 	char path[SPAN_FILE_PATH_MAX]; /* file.path */
 };
 
@@ -66,10 +66,10 @@ struct http_span {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint8_t parent_span_id[8]; /* all zero: no parent */
-	bool has_parent;           /* the request carried a valid W3C traceparent */
-	uint8_t trace_flags;       /* from traceparent; 0x01 = sampled */
-	uint64_t start_ns;         /* wall clock, unix ns: first bytes of the request received */
-	uint64_t end_ns;           /* wall clock, unix ns: last bytes of the response handed over */
+	bool has_parent;	   /* the request carried a valid W3C traceparent */
+	uint8_t trace_flags;	   /* from traceparent; 0x01 = sampled */
+	uint64_t start_ns;	   /* wall clock, unix ns: first bytes of the request received */
+	uint64_t end_ns;	   /* wall clock, unix ns: last bytes of the response handed over */
 	uint32_t pid;
 	uint16_t status_code;
 	uint8_t proto_minor; /* HTTP/1.<minor> */
@@ -83,7 +83,7 @@ struct http_span {
 	uint64_t resp_bytes; /* bytes of the response handed to the kernel, head included */
 	/* resource: the process that served the request */
 	char service_name[SPAN_NAME_MAX]; /* its OTEL_SERVICE_NAME, else its executable name */
-	char exe_name[SPAN_NAME_MAX];     /* process.executable.name */
+	char exe_name[SPAN_NAME_MAX];	  /* process.executable.name */
 	/*
 	 * resource, container and Kubernetes (user/k8s.c, k8s_span_fill): filled in the main
 	 * thread's span hook before any consumer sees the span; see struct span_k8s

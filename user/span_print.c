@@ -104,7 +104,7 @@ static void put_res_attr(const char *key, const char *val, void *o)
 
 size_t span_format_json(const struct http_span *s, char *buf, size_t size)
 {
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 	char name[SPAN_NAME_MAX + SPAN_ROUTE_MAX], tid[33], sid[17], pid[17], ver[8];
 
 	buf[0] = '\0';
@@ -138,7 +138,8 @@ size_t span_format_json(const struct http_span *s, char *buf, size_t size)
 	if (s->user_agent[0])
 		put_kv_str(&o, "user_agent.original", s->user_agent, true);
 	if (s->has_page_cache)
-		putf(&o, ",\"o11y.page_cache.hits\":%" PRIu64 ",\"o11y.page_cache.misses\":%" PRIu64,
+		putf(&o,
+		     ",\"o11y.page_cache.hits\":%" PRIu64 ",\"o11y.page_cache.misses\":%" PRIu64,
 		     s->pc_hits, s->pc_misses);
 	put(&o, "},\"resource\":{", 14);
 	put_kv_str(&o, "service.name", s->service_name, false);
@@ -152,7 +153,7 @@ size_t span_format_json(const struct http_span *s, char *buf, size_t size)
 size_t span_format_file_json(const struct http_span *s, unsigned i, char *buf, size_t size)
 {
 	const struct span_file_read *f = &s->pc_files[i];
-	struct out o = { buf, size, 0 };
+	struct out o = {buf, size, 0};
 	char tid[33], sid[17], pid[17];
 
 	buf[0] = '\0';
@@ -194,19 +195,21 @@ size_t span_format_text(const struct http_span *s, char *buf, size_t size)
 	span_hex(s->trace_id, 16, tid);
 	span_hex(s->span_id, 8, sid);
 	n = snprintf(buf, size,
-		     "%s.%06llu" "Z %s[%u] %s %s%s%s -> %u %.3f ms HTTP/1.%u client=%s:%u "
+		     "%s.%06llu"
+		     "Z %s[%u] %s %s%s%s -> %u %.3f ms HTTP/1.%u client=%s:%u "
 		     "port=%u trace=%s span=%s\n",
-		     when, (unsigned long long)(s->start_ns % 1000000000ULL / 1000), s->service_name, s->pid, s->method,
-		     s->path, s->route[0] ? " route=" : "", s->route, s->status_code,
-		     (double)(s->end_ns - s->start_ns) / 1e6, s->proto_minor, s->client_addr,
-		     s->client_port, s->server_port, tid, sid);
+		     when, (unsigned long long)(s->start_ns % 1000000000ULL / 1000),
+		     s->service_name, s->pid, s->method, s->path, s->route[0] ? " route=" : "",
+		     s->route, s->status_code, (double)(s->end_ns - s->start_ns) / 1e6,
+		     s->proto_minor, s->client_addr, s->client_port, s->server_port, tid, sid);
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 void span_print(FILE *f, const struct http_span *s, bool json)
 {
 	char buf[8192];
-	size_t n = json ? span_format_json(s, buf, sizeof(buf)) : span_format_text(s, buf, sizeof(buf));
+	size_t n =
+	    json ? span_format_json(s, buf, sizeof(buf)) : span_format_text(s, buf, sizeof(buf));
 
 	if (n)
 		fwrite(buf, 1, n, f);

@@ -6,12 +6,12 @@
 #include <stdint.h>
 
 enum stat_id {
-	STAT_EVENTS = 0,          /* ring-buffer events consumed */
-	STAT_SPANS,               /* spans assembled */
-	STAT_HTTP_UNPARSED,       /* request or response heads that did not parse as HTTP/1.x */
+	STAT_EVENTS = 0,	  /* ring-buffer events consumed */
+	STAT_SPANS,		  /* spans assembled */
+	STAT_HTTP_UNPARSED,	  /* request or response heads that did not parse as HTTP/1.x */
 	STAT_HTTP_UNMATCHED_RESP, /* responses with no request waiting on their connection */
-	STAT_HTTP_CONN_EVICTED,   /* connections dropped from a full assembly table */
-	STAT_HTTP_REQ_DROPPED,    /* requests dropped with no response (client went away) */
+	STAT_HTTP_CONN_EVICTED,	  /* connections dropped from a full assembly table */
+	STAT_HTTP_REQ_DROPPED,	  /* requests dropped with no response (client went away) */
 	STAT__MAX,
 };
 

@@ -5,8 +5,8 @@
 
 #include "o11y/common.h"
 
-#define O11Y_HTTP_REQ_DATA 1024 /* bytes of a request head captured (a power of two) */
-#define O11Y_HTTP_RESP_DATA 512 /* bytes of a response head captured (a power of two) */
+#define O11Y_HTTP_REQ_DATA 1024	 /* bytes of a request head captured (a power of two) */
+#define O11Y_HTTP_RESP_DATA 512	 /* bytes of a response head captured (a power of two) */
 #define O11Y_HTTP_SMALL_DATA 256 /* records for heads up to this size are this much smaller */
 
 /* One TCP connection as the server sees it; addresses in network order, ports in host order. */
@@ -35,7 +35,7 @@ struct o11y_http_event {
 	__u64 prev_end_ns;
 	__u64 prev_resp_bytes;
 	struct o11y_tuple tuple;
-	__u32 len;      /* bytes returned by the recv / handed to the send */
+	__u32 len;	/* bytes returned by the recv / handed to the send */
 	__u32 data_len; /* bytes of data captured */
 	__u8 data[O11Y_HTTP_REQ_DATA];
 };
@@ -45,12 +45,13 @@ _Static_assert(sizeof(struct o11y_http_event) == 24 + 24 + 40 + 8 + O11Y_HTTP_RE
 /* Per-connection state in the `conns` map, read by the agent to finish idle responses. */
 struct o11y_http_conn {
 	struct o11y_tuple tuple;
-	__u64 req_ts;       /* start of the latest request */
+	__u64 req_ts;	    /* start of the latest request */
 	__u64 last_send_ts; /* latest send since the latest response started */
 	__u64 resp_bytes;   /* bytes sent since the latest response started */
 	__u32 tgid;
 	__u8 in_resp; /* a response started on this connection and may still be sending */
-	__u8 ignored; /* not traced (not TCP/IP, or filtered out by port): kept to decide once */
+	/* not traced: not TCP/IP, filtered out by port, or its first bytes were not HTTP */
+	__u8 ignored;
 	__u8 pad[2];
 };
 _Static_assert(sizeof(struct o11y_http_conn) == 40 + 24 + 8, "o11y_http_conn ABI");
