@@ -64,6 +64,8 @@ struct {
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
+/* record which request each thread serves (bpf/thread_conn.bpf.h): page-cache metrics on */
+const volatile __u8 cfg_thread_conn = 1;
 const volatile __u32 cfg_self_tgid = 0;
 const volatile __u8 cfg_filter_pids = 0;
 const volatile __u8 cfg_filter_ports = 0;
@@ -118,6 +120,8 @@ static __always_inline void http_thread_serves(__u64 conn_id, __u64 req_ts)
 {
 	struct o11y_thread_conn *tc;
 
+	if (!cfg_thread_conn)
+		return; /* no page-cache attribution: nobody reads it */
 	tc = bpf_task_storage_get(&thread_conn, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (tc) {
@@ -243,8 +247,7 @@ static __always_inline void http_recv(__u64 conn_id, struct sock *sk, __u32 fd, 
 			return;
 		}
 		if (!http_is_method(head)) {
-			/* (only sockets are known for sure here: the syscall path also sees files)
-			 */
+			/* only a socket can be remembered: the syscall path also sees files */
 			if (sk && ret >= 8)
 				http_conn_ignore(conn_id);
 			return;

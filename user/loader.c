@@ -24,6 +24,7 @@
 #include "http.skel.h"
 #include "loader.h"
 #include "log.h"
+#include "pagecache.h"
 #include "o11y/http.h"
 #include "prom.h"
 
@@ -209,6 +210,7 @@ static struct http_bpf *load_mechanism(bool sock_path)
 	}
 	skel->rodata->cfg_wake_bytes = (__u64)agent_cfg.ringbuf_kib * 1024 / 4;
 	skel->rodata->cfg_self_tgid = getpid();
+	skel->rodata->cfg_thread_conn = pagecache_cfg_enabled;
 	skel->rodata->cfg_filter_pids = agent_cfg.pids.n > 0;
 	skel->rodata->cfg_filter_ports = agent_cfg.ports.n > 0;
 	bpf_object__for_each_program(p, skel->obj)
