@@ -110,7 +110,16 @@ integration-test: $(BIN)
 
 test: deps all unit-test bpf-test integration-test
 
-bench: $(BIN)
+# bench/pagecache's floor: an empty program on the tracepoint every file read runs
+$(OUTPUT)/pc_floor.bpf.o: bench/pagecache/pc_floor.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/pc-floor: bench/pagecache/pc_floor.c $(OUTPUT)/pc_floor.skel.h | $(BUILD)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(CPPFLAGS) $< -lbpf -lelf -lz -o $@
+
+bench: $(BIN) $(BUILD)/pc-floor
 	@for b in bench/*/run; do echo "== $$b"; $$b; done
 
 # the binary, the systemd unit (its ExecStart pointed at the binary) and, unless one is there

@@ -18,7 +18,7 @@
 #include "maps.bpf.h"
 #include "o11y/http.h"
 #include "syscall.bpf.h"
-#include "thread_conn.bpf.h"
+#include "task_state.bpf.h"
 
 #define HTTP_RB_SIZE (16 << 20)
 
@@ -64,8 +64,8 @@ struct {
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
-/* record which request each thread serves (bpf/thread_conn.bpf.h): page-cache metrics on */
-const volatile __u8 cfg_thread_conn = 1;
+/* record which request each thread serves (bpf/task_state.bpf.h): page-cache metrics on */
+const volatile __u8 cfg_thread_request = 1;
 const volatile __u32 cfg_self_tgid = 0;
 const volatile __u8 cfg_filter_pids = 0;
 const volatile __u8 cfg_filter_ports = 0;
@@ -118,11 +118,11 @@ static __always_inline void http_fill_hdr(struct o11y_ev_hdr *h, __u8 type, __u6
 /* The current thread now serves the request of conn_id that started at req_ts. */
 static __always_inline void http_thread_serves(__u64 conn_id, __u64 req_ts)
 {
-	struct o11y_thread_conn *tc;
+	struct o11y_task *tc;
 
-	if (!cfg_thread_conn)
+	if (!cfg_thread_request)
 		return; /* no page-cache attribution: nobody reads it */
-	tc = bpf_task_storage_get(&thread_conn, bpf_get_current_task_btf(), 0,
+	tc = bpf_task_storage_get(&task_state, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (tc) {
 		tc->conn_id = conn_id;

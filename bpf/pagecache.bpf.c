@@ -41,12 +41,20 @@ int BPF_PROG(tp_btf_mm_filemap_fault, struct address_space *mapping, unsigned lo
 	return 0;
 }
 
-/* A process that execs gets a new name: its counts so far stay with the old one */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(tp_btf_sched_process_exec, struct task_struct *p)
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_btf_sched_process_exit)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	pc_thread_exit();
+	return 0;
+}
 
-	bpf_map_delete_elem(&pc_tgid, &tgid);
+SEC("iter/task")
+int pc_iter_threads(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+
+	if (task)
+		pc_iter_thread(seq, task);
 	return 0;
 }

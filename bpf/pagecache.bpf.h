@@ -21,6 +21,12 @@
  *   not counted.
  * hits = lookups - misses. Only regular files on filesystems with a backing store count:
  * tmpfs, ramfs and shmem are left out; /proc, /sys, pipes and sockets never pass through here.
+ *
+ * Cost: mm_filemap_get_pages fires on every read of every process, so its path does one
+ * task-storage lookup (the thread's state, its counts and the HTTP request it serves, all in
+ * task_state) and one per-CPU array add, and touches no hash map. Per-process counts stay in
+ * the thread's storage: the agent reads live threads with the pc_iter_threads task iterator,
+ * and a thread that exits adds its counts to its process's pc_tgid entry.
  */
 #ifndef O11Y_PAGECACHE_BPF_H
 #define O11Y_PAGECACHE_BPF_H
@@ -34,32 +40,12 @@
 #include "o11y/http.h"
 #include "o11y/pagecache.h"
 #include "syscall.bpf.h"
-#include "thread_conn.bpf.h"
+#include "task_state.bpf.h"
 
 #define PC_PAGE_SHIFT 12
 #define PC_TMPFS_MAGIC 0x01021994
 #define PC_RAMFS_MAGIC 0x858458f6
 #define PC_S_IFREG 0100000
-
-/* What one task is doing to the page cache; see the rules at the top. */
-struct pc_task {
-	__u64 mapping; /* file of the task's latest read pass */
-	__u64 idx;     /* its first page */
-	__u64 last;    /* its last page counted */
-	__u64 cr_mapping; /* readahead credit: pages added ahead of the task's reads */
-	__u64 cr_lo, cr_hi;
-	__u64 flt_mapping; /* the latest fault lookup, counted as a hit until its page is added */
-	__u64 flt_index;
-	__u64 req_ts; /* the HTTP request its latest lookups were charged to, 0 none */
-};
-
-/* per-task state (task local storage: freed with the task, no hashing) */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct pc_task);
-} pc_task SEC(".maps");
 
 /* host-wide lookups and misses, per CPU */
 struct {
@@ -69,9 +55,12 @@ struct {
 	__type(value, struct o11y_pc_count);
 } pc_host SEC(".maps");
 
-/* per process (tgid), per CPU; the agent deletes the entries of processes that exited */
+/*
+ * per process (tgid): the counts of its threads that exited (the agent adds the live ones from
+ * the task iterator, and deletes the entries of processes that are gone)
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct o11y_pc_tgid);
@@ -125,7 +114,7 @@ static __always_inline bool pc_file_wanted(struct inode *inode)
 }
 
 /* Is the current task reading when it adds a page? (and not writing, truncating...) */
-static __always_inline bool pc_read_context(struct task_struct *task, struct pc_task *t,
+static __always_inline bool pc_read_context(struct task_struct *task, struct o11y_pc_task *t,
 					    __u64 mapping)
 {
 	struct pt_regs *regs = o11y_user_regs(task);
@@ -191,10 +180,10 @@ static __always_inline struct file *pc_syscall_file(struct task_struct *task, __
 struct pc_walk {
 	struct dentry *d;
 	struct dentry *mnt_root; /* root dentry of mount m */
-	struct mount *m;         /* NULL: no mount known, stop at the filesystem's root */
+	struct mount *m;	 /* NULL: no mount known, stop at the filesystem's root */
 	struct pc_path_buf *pb;
-	int p;                   /* the path so far starts at pb->b[p] */
-	__u8 flags;              /* O11Y_PC_PATH_* */
+	int p;	    /* the path so far starts at pb->b[p] */
+	__u8 flags; /* O11Y_PC_PATH_* */
 	__u8 done;
 };
 
@@ -256,7 +245,7 @@ static long pc_walk_step(__u32 i, void *ctx)
 static __always_inline void pc_resolve_path(struct o11y_pc_file *f, struct task_struct *task,
 					    struct inode *inode)
 {
-	struct pc_walk w = { .p = O11Y_PC_PATH_MAX - 1 };
+	struct pc_walk w = {.p = O11Y_PC_PATH_MAX - 1};
 	struct hlist_node *first;
 	struct file *file;
 	__u32 zero = 0;
@@ -297,24 +286,21 @@ static __always_inline void pc_resolve_path(struct o11y_pc_file *f, struct task_
 
 /* ---- accounting ------------------------------------------------------------------------ */
 
-/* Adds to the HTTP request the current thread serves, and to the file within it. */
-static __always_inline void pc_account_request(struct task_struct *task, struct pc_task *t,
-					       struct inode *inode,
-					       __u64 mapping, __u64 lookups, __u64 misses,
-					       __u64 bytes)
+/* Adds to the HTTP request the current thread serves (s->req_ts), and to the file within it. */
+static __always_inline void pc_account_request(struct task_struct *task, struct o11y_task *s,
+					       struct inode *inode, __u64 mapping, __u64 lookups,
+					       __u64 misses, __u64 bytes)
 {
-	struct o11y_thread_conn *tc;
 	struct o11y_pc_req_key key;
 	struct o11y_pc_req *r, *z;
 	struct o11y_pc_file *f = NULL;
 	__u32 zero = 0, i, n;
 
-	tc = bpf_task_storage_get(&thread_conn, task, 0, 0);
-	if (!tc || !tc->req_ts)
+	if ((bpf_get_current_pid_tgid() >> 32) == cfg_pc_self_tgid)
 		return;
-	key.conn_id = tc->conn_id;
-	key.req_ts = tc->req_ts;
-	t->req_ts = tc->req_ts;
+	key.conn_id = s->conn_id;
+	key.req_ts = s->req_ts;
+	s->pc.req_ts = s->req_ts;
 	r = bpf_map_lookup_elem(&pc_reqs, &key);
 	if (!r) {
 		z = bpf_map_lookup_elem(&pc_zero, &zero);
@@ -358,64 +344,41 @@ static __always_inline void pc_account_request(struct task_struct *task, struct 
 	f->misses += misses;
 }
 
-/* Adds lookups and misses to the host, the process and the HTTP request of the current task. */
-static __always_inline void pc_account(struct task_struct *task, struct pc_task *t,
-				       struct inode *inode,
-				       __u64 mapping, __u64 lookups, __u64 misses, __u64 bytes)
+/*
+ * Adds lookups and misses to the host, the current thread (hence its process) and the HTTP
+ * request it serves. Only the thread itself writes its counts, so plain adds are exact.
+ */
+static __always_inline void pc_account(struct task_struct *task, struct o11y_task *s,
+				       struct inode *inode, __u64 mapping, __u64 lookups,
+				       __u64 misses, __u64 bytes)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 zero = 0, tgid = pid_tgid >> 32;
 	struct o11y_pc_count *h;
-	struct o11y_pc_tgid *p;
+	__u32 zero = 0;
 
 	h = bpf_map_lookup_elem(&pc_host, &zero);
 	if (h) {
 		h->lookups += lookups;
 		h->misses += misses;
 	}
-	p = bpf_map_lookup_elem(&pc_tgid, &tgid);
-	if (!p) {
-		struct o11y_pc_tgid v = {};
-
-		bpf_get_current_comm(v.comm, sizeof(v.comm));
-		bpf_map_update_elem(&pc_tgid, &tgid, &v, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&pc_tgid, &tgid);
-	}
-	if (p) {
-		p->lookups += lookups;
-		p->misses += misses;
-	}
-	if (cfg_pc_requests && tgid != cfg_pc_self_tgid)
-		pc_account_request(task, t, inode, mapping, lookups, misses, bytes);
+	s->pc.lookups += lookups;
+	s->pc.misses += misses;
+	if (cfg_pc_requests && s->req_ts)
+		pc_account_request(task, s, inode, mapping, lookups, misses, bytes);
 }
 
-static __always_inline struct pc_task *pc_task_get(struct task_struct *task)
+static __always_inline struct o11y_task *pc_task_get(struct task_struct *task)
 {
-	return bpf_task_storage_get(&pc_task, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-}
-
-/*
- * A range read again from its first page is a retry only within one HTTP request: a thread
- * that serves the next request and reads the same file again looks it up again.
- */
-static __always_inline bool pc_new_request(struct task_struct *task, struct pc_task *t,
-					   __u64 index)
-{
-	struct o11y_thread_conn *tc;
-
-	if (index != t->idx || !t->req_ts)
-		return false;
-	tc = bpf_task_storage_get(&thread_conn, task, 0, 0);
-	return tc && tc->req_ts != t->req_ts;
+	return bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
 /* mm_filemap_get_pages: a read pass is about to consume pages index..last of mapping. */
 static __always_inline void pc_get_pages(struct address_space *mapping, __u64 index, __u64 last)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
 	struct inode *inode = mapping->host;
 	__u64 m = (__u64)mapping, first, n, misses = 0, isize, eof, bytes;
-	struct pc_task *t;
+	struct o11y_pc_task *t;
+	struct o11y_task *s;
 
 	if (!pc_file_wanted(inode))
 		return;
@@ -427,15 +390,20 @@ static __always_inline void pc_get_pages(struct address_space *mapping, __u64 in
 		return;
 	if (last > eof)
 		last = eof;
-	t = pc_task_get(task);
-	if (!t)
+	task = bpf_get_current_task_btf();
+	s = pc_task_get(task);
+	if (!s)
 		return;
+	t = &s->pc;
 	first = index;
-	if (t->mapping == m && index >= t->idx && index <= t->last && !pc_new_request(task, t, index)) {
-		/*
-		 * The same read's next pass, or a retry of the same range (sendfile to a full
-		 * socket reads pages, sends none, and reads them again): counted already.
-		 */
+	/*
+	 * The same read's next pass, or a retry of the same range (sendfile to a full socket
+	 * reads pages, sends none, and reads them again): counted already. A range read again
+	 * from its first page is a retry only within one HTTP request: a thread serving the next
+	 * request that reads the same file again looks it up again.
+	 */
+	if (t->mapping == m && index >= t->idx && index <= t->last &&
+	    !(index == t->idx && t->req_ts && s->req_ts != t->req_ts)) {
 		first = t->last + 1;
 		if (last < t->last)
 			last = t->last;
@@ -468,7 +436,7 @@ static __always_inline void pc_get_pages(struct address_space *mapping, __u64 in
 	bytes = ((last + 1) << PC_PAGE_SHIFT) - (first << PC_PAGE_SHIFT);
 	if ((last + 1) << PC_PAGE_SHIFT > isize)
 		bytes -= ((last + 1) << PC_PAGE_SHIFT) - isize;
-	pc_account(task, t, inode, m, n, misses, bytes);
+	pc_account(task, s, inode, m, n, misses, bytes);
 }
 
 /* mm_filemap_add_to_page_cache: the current task inserted nr pages at index of mapping. */
@@ -476,28 +444,32 @@ static __always_inline void pc_added(struct address_space *mapping, __u64 index,
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 m = (__u64)mapping, end = index + nr, lo, hi, misses = 0;
+	struct o11y_pc_task *t;
+	struct o11y_task *s;
 	struct inode *inode;
-	struct pc_task *t;
 
 	if (!mapping)
 		return;
 	inode = mapping->host;
 	if (!pc_file_wanted(inode))
 		return;
-	t = pc_task_get(task);
-	if (!t || !pc_read_context(task, t, m))
+	s = pc_task_get(task);
+	if (!s)
+		return;
+	t = &s->pc;
+	if (!pc_read_context(task, t, m))
 		return;
 	if (t->flt_mapping == m && index <= t->flt_index && t->flt_index < end) {
 		/* the fault's page was not cached: its hit was a miss */
 		t->flt_mapping = 0;
-		pc_account(task, t, inode, m, 0, 1, 0);
+		pc_account(task, s, inode, m, 0, 1, 0);
 	}
 	if (t->mapping == m && index <= t->last && end > t->idx) {
 		/* pages of the read pass in progress, already counted as lookups */
 		lo = index > t->idx ? index : t->idx;
 		hi = end < t->last + 1 ? end : t->last + 1;
 		misses = hi - lo;
-		pc_account(task, t, inode, m, 0, misses, 0);
+		pc_account(task, s, inode, m, 0, misses, 0);
 		if (index >= lo && end <= hi)
 			return;
 		if (end <= hi) /* only pages before the pass: not looked up by it */
@@ -524,21 +496,74 @@ static __always_inline void pc_fault(struct address_space *mapping, __u64 index)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inode *inode = mapping->host;
 	__u64 m = (__u64)mapping;
-	struct pc_task *t;
+	struct o11y_pc_task *t;
+	struct o11y_task *s;
 
 	if (!pc_file_wanted(inode))
 		return;
-	t = pc_task_get(task);
-	if (!t)
+	s = pc_task_get(task);
+	if (!s)
 		return;
+	t = &s->pc;
 	if (t->cr_mapping == m && t->cr_lo <= index && index < t->cr_hi) {
 		t->flt_mapping = 0;
-		pc_account(task, t, inode, m, 1, 1, 1 << PC_PAGE_SHIFT);
+		pc_account(task, s, inode, m, 1, 1, 1 << PC_PAGE_SHIFT);
 		return;
 	}
 	t->flt_mapping = m;
 	t->flt_index = index;
-	pc_account(task, t, inode, m, 1, 0, 1 << PC_PAGE_SHIFT);
+	pc_account(task, s, inode, m, 1, 0, 1 << PC_PAGE_SHIFT);
+}
+
+/*
+ * sched_process_exit, in the exiting thread: its counts go to its process's pc_tgid entry
+ * (with the process's name, for a process gone before the agent resolves it) and leave its
+ * storage, so the task iterator cannot count them again.
+ */
+static __always_inline void pc_thread_exit(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct o11y_pc_tgid *p;
+	struct o11y_task *s;
+
+	s = bpf_task_storage_get(&task_state, task, 0, 0);
+	if (!s || (!s->pc.lookups && !s->pc.misses))
+		return;
+	p = bpf_map_lookup_elem(&pc_tgid, &tgid);
+	if (!p) {
+		struct o11y_pc_tgid v = {};
+
+		BPF_CORE_READ_STR_INTO(&v.comm, task, group_leader, comm);
+		/* EEXIST: another thread of the process created it meanwhile */
+		bpf_map_update_elem(&pc_tgid, &tgid, &v, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pc_tgid, &tgid);
+		if (!p) {
+			count_error(O11Y_ERR_MAP_FULL);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&p->lookups, s->pc.lookups);
+	__sync_fetch_and_add(&p->misses, s->pc.misses);
+	s->pc.lookups = 0;
+	s->pc.misses = 0;
+}
+
+/* The task iterator: one record per live thread with counts (struct o11y_pc_thread). */
+static __always_inline void pc_iter_thread(struct seq_file *seq, struct task_struct *task)
+{
+	struct o11y_pc_thread r = {};
+	struct o11y_task *s;
+
+	s = bpf_task_storage_get(&task_state, task, 0, 0);
+	if (!s || (!s->pc.lookups && !s->pc.misses))
+		return;
+	r.tgid = task->tgid;
+	r.tid = task->pid;
+	r.lookups = s->pc.lookups;
+	r.misses = s->pc.misses;
+	BPF_CORE_READ_STR_INTO(&r.comm, task, group_leader, comm);
+	bpf_seq_write(seq, &r, sizeof(r));
 }
 
 #endif

@@ -210,7 +210,7 @@ static struct http_bpf *load_mechanism(bool sock_path)
 	}
 	skel->rodata->cfg_wake_bytes = (__u64)agent_cfg.ringbuf_kib * 1024 / 4;
 	skel->rodata->cfg_self_tgid = getpid();
-	skel->rodata->cfg_thread_conn = pagecache_cfg_enabled;
+	skel->rodata->cfg_thread_request = pagecache_cfg_enabled;
 	skel->rodata->cfg_filter_pids = agent_cfg.pids.n > 0;
 	skel->rodata->cfg_filter_ports = agent_cfg.ports.n > 0;
 	bpf_object__for_each_program(p, skel->obj)
@@ -399,9 +399,9 @@ int http_capture_errors(struct http_capture *c, uint64_t *out)
 	return loader_sum_errors(bpf_map__fd(c->skel->maps.errors), out);
 }
 
-int http_capture_thread_conn_fd(const struct http_capture *c)
+int http_capture_task_state_fd(const struct http_capture *c)
 {
-	return bpf_map__fd(c->skel->maps.thread_conn);
+	return bpf_map__fd(c->skel->maps.task_state);
 }
 
 const char *http_capture_mechanism(const struct http_capture *c)

@@ -37,8 +37,8 @@ void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
 /* Sums the per-CPU failure counters into out[O11Y_ERR__MAX]. */
 int http_capture_errors(struct http_capture *c, uint64_t *out);
 const char *http_capture_mechanism(const struct http_capture *c);
-/* fd of the thread_conn task storage (which request each thread serves), for the page cache */
-int http_capture_thread_conn_fd(const struct http_capture *c);
+/* fd of the task_state task storage (which request each thread serves), for the page cache */
+int http_capture_task_state_fd(const struct http_capture *c);
 /* Logs every non-zero loss counter once (at exit). */
 void loader_log_lost(struct http_capture *c);
 void http_capture_close(struct http_capture *c);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Loader of bpf/pagecache.bpf.c: keeps the programs whose filemap tracepoint this kernel has,
- * shares the HTTP capture's thread_conn map (so the kernel charges a request's lookups to it),
- * reads the per-process counters into services on the main thread's tick, and serves the host
- * and service totals to /metrics and the OTLP exporter under a lock.
+ * shares the HTTP capture's task_state map (so the kernel charges a request's lookups to it),
+ * reads the per-process counters (live threads through the task iterator, exited ones from
+ * pc_tgid) into services on the main thread's tick, and serves the host and service totals to
+ * /metrics and the OTLP exporter under a lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,16 +27,19 @@
 
 #define TICK_NS 1000000000ULL /* per-process counters folded into services once a second */
 
-/* The programs; the first two are needed for any count, the fault one only for mmap. */
+/*
+ * The programs; the first two are needed for any count, the fault one only for mmap, the exit
+ * one (every kernel has it) keeps the counts of threads that exit.
+ */
 static const struct {
 	const char *prog;
 	const char *tp;
 	bool required;
 } pc_progs[] = {
-	{ "tp_btf_mm_filemap_get_pages", "mm_filemap_get_pages", true },
-	{ "tp_btf_mm_filemap_add_to_page_cache", "mm_filemap_add_to_page_cache", true },
-	{ "tp_btf_mm_filemap_fault", "mm_filemap_fault", false },
-	{ "tp_btf_sched_process_exec", "sched_process_exec", false },
+    {"tp_btf_mm_filemap_get_pages", "mm_filemap_get_pages", true},
+    {"tp_btf_mm_filemap_add_to_page_cache", "mm_filemap_add_to_page_cache", true},
+    {"tp_btf_mm_filemap_fault", "mm_filemap_fault", false},
+    {"tp_btf_sched_process_exit", "sched_process_exit", true},
 };
 #define PC_NPROGS (sizeof(pc_progs) / sizeof(pc_progs[0]))
 
@@ -43,19 +47,20 @@ static struct {
 	pthread_mutex_t lock; /* guards skel, agg and host against exporter threads */
 	struct pagecache_bpf *skel;
 	struct bpf_link *links[PC_NPROGS];
+	struct bpf_link *iter; /* pc_iter_threads, attached once, read once a tick */
 	struct pc_agg *agg;
 	struct pc_counts host;
 	int ncpus;
 	uint64_t last_tick;
 	uint64_t start_unix_ns;
-	bool requests; /* the HTTP capture's thread_conn map is shared */
+	bool requests; /* the HTTP capture's task_state map is shared */
 	/*
 	 * pc_reqs entries the kernel created that are gone, as of the last recount (taken, or
 	 * left by requests that never ended and evicted), and those taken since: when the kernel's
 	 * pc_reqs_created is no more than their sum, no entry waits and no lookup is needed.
 	 */
 	uint64_t reqs_resolved, reqs_taken_since;
-} pc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pc = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static bool kernel_has_tp(const struct btf *vmlinux, const char *tp)
 {
@@ -115,14 +120,25 @@ static int write_prom(struct prom_buf *b, void *ctx)
 		err = pc.skel ? loader_sum_errors(bpf_map__fd(pc.skel->maps.errors), v) : -ESRCH;
 		pthread_mutex_unlock(&pc.lock);
 		if (!err)
-			loader_write_errors(b, "o11y_ebpf_pagecache_kernel_errors_total",
-					    "Failures in the page-cache BPF programs, by reason (each "
-					    "may lose counts).",
-					    v);
+			loader_write_errors(
+			    b, "o11y_ebpf_pagecache_kernel_errors_total",
+			    "Failures in the page-cache BPF programs, by reason (each "
+			    "may lose counts).",
+			    v);
 		else if (err == -ESRCH)
 			err = 0;
 	}
 	return err;
+}
+
+static void detach(void)
+{
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		bpf_link__destroy(pc.links[i]);
+		pc.links[i] = NULL;
+	}
+	bpf_link__destroy(pc.iter);
+	pc.iter = NULL;
 }
 
 int pagecache_start(struct http_capture *cap)
@@ -152,7 +168,7 @@ int pagecache_start(struct http_capture *cap)
 	if (pc.ncpus <= 0)
 		return pc.ncpus ? pc.ncpus : -EINVAL;
 
-	/* 2. open, keep what the kernel has, share thread_conn with the HTTP capture */
+	/* 2. open, keep what the kernel has, share task_state with the HTTP capture */
 	pc.skel = pagecache_bpf__open();
 	if (!pc.skel) {
 		err = -errno;
@@ -166,18 +182,17 @@ int pagecache_start(struct http_capture *cap)
 
 		if (p && !have[i]) {
 			bpf_program__set_autoload(p, false);
-			log_info("pagecache: no %s tracepoint: %s", pc_progs[i].tp,
-				 i == 2 ? "mmap faults are not counted"
-					: "counts before an exec go to the new program");
+			log_info("pagecache: no %s tracepoint: mmap faults are not counted",
+				 pc_progs[i].tp);
 		}
 	}
-	fd = cap ? http_capture_thread_conn_fd(cap) : -1;
+	fd = cap ? http_capture_task_state_fd(cap) : -1;
 	pc.requests = fd >= 0;
 	pc.skel->rodata->cfg_pc_requests = pc.requests;
 	if (fd >= 0) {
-		err = bpf_map__reuse_fd(pc.skel->maps.thread_conn, fd);
+		err = bpf_map__reuse_fd(pc.skel->maps.task_state, fd);
 		if (err) {
-			log_error("pagecache: cannot share the HTTP thread_conn map: %s",
+			log_error("pagecache: cannot share the HTTP task_state map: %s",
 				  strerror(-err));
 			goto out_destroy;
 		}
@@ -203,6 +218,12 @@ int pagecache_start(struct http_capture *cap)
 			goto out_detach;
 		}
 	}
+	pc.iter = bpf_program__attach_iter(pc.skel->progs.pc_iter_threads, NULL);
+	if (!pc.iter) {
+		err = -errno;
+		log_error("pagecache: attaching the task iterator failed: %s", strerror(-err));
+		goto out_detach;
+	}
 	pc.agg = pc_agg_new();
 	if (!pc.agg) {
 		err = -ENOMEM;
@@ -227,10 +248,7 @@ out_agg:
 	pc_agg_free(pc.agg);
 	pc.agg = NULL;
 out_detach:
-	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		bpf_link__destroy(pc.links[i]);
-		pc.links[i] = NULL;
-	}
+	detach();
 out_destroy:
 	pagecache_bpf__destroy(pc.skel);
 	pc.skel = NULL;
@@ -255,42 +273,147 @@ static void service_of(uint32_t tgid, const char *comm, char *buf, size_t size)
 		snprintf(buf, size, "%.*s", O11Y_PC_COMM_LEN, comm);
 }
 
-/* Folds every process's counters into its service; forgets processes that exited. */
-static void fold_procs(void)
+static bool proc_gone(uint32_t tgid)
 {
-	int fd = bpf_map__fd(pc.skel->maps.pc_tgid);
-	struct o11y_pc_tgid *v;
-	__u32 key, next, *prev = NULL;
-	__u32 gone[256];
-	unsigned ngone = 0;
+	return kill((pid_t)tgid, 0) && errno == ESRCH;
+}
 
-	v = calloc(pc.ncpus, sizeof(*v));
-	if (!v)
-		return;
+/* A process's counts as read this tick: its exited threads' plus its live threads'. */
+struct proc_sum {
+	uint32_t tgid;
+	bool gone; /* the process no longer exists: its pc_tgid entry is final */
+	uint64_t lookups, misses;
+	char comm[O11Y_PC_COMM_LEN];
+};
+
+struct proc_sums {
+	struct proc_sum *v;
+	size_t n, cap;
+};
+
+static struct proc_sum *sums_add(struct proc_sums *s, uint32_t tgid, uint64_t lookups,
+				 uint64_t misses, const char *comm)
+{
+	struct proc_sum *p;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+
+		p = realloc(s->v, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		s->v = p;
+		s->cap = cap;
+	}
+	p = &s->v[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->tgid = tgid;
+	p->lookups = lookups;
+	p->misses = misses;
+	memcpy(p->comm, comm, O11Y_PC_COMM_LEN);
+	return p;
+}
+
+static int sum_cmp(const void *a, const void *b)
+{
+	const struct proc_sum *x = a, *y = b;
+
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
+/*
+ * 1. pc_tgid: the counts of threads that exited. A process found gone first has a final entry
+ *    (its last thread added to it before it could be reaped).
+ * 2. The task iterator: every live thread's counts. Read after pc_tgid, a thread that exits in
+ *    between is missed this tick (its counts show next tick), never counted twice.
+ */
+static int read_threads(struct proc_sums *out)
+{
+	int fd = bpf_map__fd(pc.skel->maps.pc_tgid), ifd;
+	struct o11y_pc_thread *recs;
+	struct o11y_pc_tgid v;
+	__u32 key, next, *prev = NULL;
+	size_t have = 0, size = 64 * sizeof(*recs);
+	ssize_t got;
+
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		char comm[O11Y_PC_COMM_LEN] = "", service[SPAN_NAME_MAX] = "";
-		uint64_t l = 0, m = 0;
+		bool gone;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, v))
+		gone = proc_gone(key);
+		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		for (int i = 0; i < pc.ncpus; i++) {
-			l += v[i].lookups;
-			m += v[i].misses;
-			if (!comm[0] && v[i].comm[0])
-				memcpy(comm, v[i].comm, sizeof(comm));
+		if (!sums_add(out, key, v.lookups, v.misses, v.comm))
+			return -ENOMEM;
+		out->v[out->n - 1].gone = gone;
+	}
+	ifd = bpf_iter_create(bpf_link__fd(pc.iter));
+	if (ifd < 0)
+		return -errno;
+	recs = malloc(size);
+	if (!recs) {
+		close(ifd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (size - have < 16 * sizeof(*recs)) {
+			void *p = realloc(recs, 2 * size);
+
+			if (!p) {
+				got = -1;
+				errno = ENOMEM;
+				break;
+			}
+			recs = p;
+			size *= 2;
 		}
-		service_of(key, comm, service, sizeof(service));
-		pc_agg_proc(pc.agg, key, service, l, m);
-		if (kill((pid_t)key, 0) && errno == ESRCH && ngone < sizeof(gone) / sizeof(gone[0]))
-			gone[ngone++] = key;
+		got = read(ifd, (char *)recs + have, size - have);
+		if (got <= 0)
+			break;
+		have += (size_t)got;
 	}
-	for (unsigned i = 0; i < ngone; i++) {
-		bpf_map_delete_elem(fd, &gone[i]);
-		pc_agg_forget(pc.agg, gone[i]);
+	close(ifd);
+	for (size_t i = 0; got == 0 && i < have / sizeof(*recs); i++)
+		if (!sums_add(out, recs[i].tgid, recs[i].lookups, recs[i].misses, recs[i].comm))
+			got = -1, errno = ENOMEM;
+	free(recs);
+	return got < 0 ? -errno : 0;
+}
+
+/* Folds every process's counters into its service; forgets processes that are gone. */
+static void fold_procs(void)
+{
+	struct proc_sums s = {0};
+	int err;
+
+	err = read_threads(&s);
+	if (err) {
+		log_warn("pagecache: reading the per-process counters failed: %s", strerror(-err));
+		free(s.v);
+		return;
 	}
-	free(v);
+	qsort(s.v, s.n, sizeof(*s.v), sum_cmp);
+	for (size_t i = 0; i < s.n;) {
+		struct proc_sum p = s.v[i];
+		char service[SPAN_NAME_MAX] = "";
+
+		for (i++; i < s.n && s.v[i].tgid == p.tgid; i++) {
+			p.lookups += s.v[i].lookups;
+			p.misses += s.v[i].misses;
+			p.gone |= s.v[i].gone;
+			if (!p.comm[0])
+				memcpy(p.comm, s.v[i].comm, sizeof(p.comm));
+		}
+		service_of(p.tgid, p.comm, service, sizeof(service));
+		pc_agg_proc(pc.agg, p.tgid, service, p.lookups, p.misses);
+		if (p.gone) {
+			bpf_map_delete_elem(bpf_map__fd(pc.skel->maps.pc_tgid), &p.tgid);
+			pc_agg_forget(pc.agg, p.tgid);
+		}
+	}
+	pc_agg_sweep(pc.agg, proc_gone);
+	free(s.v);
 }
 
 /*
@@ -348,7 +471,7 @@ out:
 
 int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out)
 {
-	struct o11y_pc_req_key key = { .conn_id = conn_id, .req_ts = req_ts };
+	struct o11y_pc_req_key key = {.conn_id = conn_id, .req_ts = req_ts};
 	int fd;
 
 	if (!pc.skel || !pc.requests)
@@ -363,7 +486,6 @@ int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *ou
 	return 0;
 }
 
-
 void pagecache_stop(void)
 {
 	struct pagecache_bpf *skel;
@@ -376,10 +498,7 @@ void pagecache_stop(void)
 	skel = pc.skel;
 	pc.skel = NULL;
 	pthread_mutex_unlock(&pc.lock);
-	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		bpf_link__destroy(pc.links[i]);
-		pc.links[i] = NULL;
-	}
+	detach();
 	pagecache_bpf__destroy(skel);
 	pc_agg_free(pc.agg);
 	pc.agg = NULL;

@@ -26,14 +26,16 @@ const struct opt_table pagecache_opt_table = {"Page cache", pagecache_opts,
 struct pc_proc {
 	uint32_t tgid;
 	struct pc_proc *next;
-	uint64_t lookups, misses; /* kernel counters at the last call */
-	unsigned svc;             /* index into services */
+	uint64_t lookups, misses; /* the largest kernel counts seen */
+	unsigned svc;		  /* index into services */
+	unsigned seen;		  /* pc_agg.gen when last reported */
 };
 
 struct pc_agg {
 	struct pc_proc *procs[1u << PROC_BITS];
 	struct pc_service *svc;
 	unsigned nsvc, capsvc;
+	unsigned gen; /* pc_agg_sweep() calls */
 };
 
 struct pc_agg *pc_agg_new(void)
@@ -100,34 +102,31 @@ int pc_agg_proc(struct pc_agg *a, uint32_t tgid, const char *service, uint64_t l
 {
 	struct pc_proc *p = proc_find(a, tgid);
 	struct pc_counts *c;
-	uint64_t dl, dm;
+	uint64_t dl = 0, dm = 0;
 	int i;
 
+	i = svc_index(a, service && service[0] ? service : "unknown");
+	if (i < 0)
+		return i;
 	if (!p) {
-		i = svc_index(a, service && service[0] ? service : "unknown");
-		if (i < 0)
-			return i;
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		p->tgid = tgid;
-		p->svc = (unsigned)i;
 		p->next = a->procs[proc_hash(tgid)];
 		a->procs[proc_hash(tgid)] = p;
 	}
-	if (lookups < p->lookups || misses < p->misses) {
-		/* the kernel entry was recreated (exec, or a reused pid): a new program */
-		i = svc_index(a, service && service[0] ? service : "unknown");
-		if (i < 0)
-			return i;
-		p->svc = (unsigned)i;
-		p->lookups = 0;
-		p->misses = 0;
+	p->svc = (unsigned)i; /* after an exec, what grows from now on is the new program's */
+	p->seen = a->gen;
+	/* less than before: a thread exited while being read; its counts show next time */
+	if (lookups > p->lookups) {
+		dl = lookups - p->lookups;
+		p->lookups = lookups;
 	}
-	dl = lookups - p->lookups;
-	dm = misses - p->misses;
-	p->lookups = lookups;
-	p->misses = misses;
+	if (misses > p->misses) {
+		dm = misses - p->misses;
+		p->misses = misses;
+	}
 	c = &a->svc[p->svc].c;
 	pc_counts_update(c, c->lookups + dl, c->misses + dm);
 	return 0;
@@ -154,6 +153,25 @@ void pc_agg_forget(struct pc_agg *a, uint32_t tgid)
 		*pp = p->next;
 		free(p);
 	}
+}
+
+void pc_agg_sweep(struct pc_agg *a, bool (*gone)(uint32_t tgid))
+{
+	for (unsigned i = 0; i < (1u << PROC_BITS); i++) {
+		struct pc_proc **pp = &a->procs[i];
+
+		while (*pp) {
+			struct pc_proc *p = *pp;
+
+			if (p->seen != a->gen && gone(p->tgid)) {
+				*pp = p->next;
+				free(p);
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
+	a->gen++;
 }
 
 static int svc_cmp(const void *x, const void *y)
@@ -191,23 +209,25 @@ void pc_counts_update(struct pc_counts *c, uint64_t lookups, uint64_t misses)
 int pc_prom_write(struct prom_buf *b, const struct pc_counts *host, const struct pc_service *svc,
 		  unsigned n)
 {
-	prom_family(b, "node_page_cache_hits_total", "counter",
-		    "Pages file reads found in the page cache (read, sendfile, splice, mmap faults).");
+	prom_family(
+	    b, "node_page_cache_hits_total", "counter",
+	    "Pages file reads found in the page cache (read, sendfile, splice, mmap faults).");
 	prom_sample(b, "node_page_cache_hits_total", NULL, (double)host->hits);
 	prom_family(b, "node_page_cache_misses_total", "counter",
 		    "Pages file reads had to read in (pages read ahead count when first read).");
 	prom_sample(b, "node_page_cache_misses_total", NULL, (double)host->misses);
-	prom_family(b, "node_page_cache_service_hits_total", "counter",
-		    "Page-cache hits of file reads by the processes of a service (as spans name it).");
+	prom_family(
+	    b, "node_page_cache_service_hits_total", "counter",
+	    "Page-cache hits of file reads by the processes of a service (as spans name it).");
 	for (unsigned i = 0; i < n; i++) {
-		const char *labels[] = { "service_name", svc[i].name, NULL };
+		const char *labels[] = {"service_name", svc[i].name, NULL};
 
 		prom_sample(b, "node_page_cache_service_hits_total", labels, (double)svc[i].c.hits);
 	}
 	prom_family(b, "node_page_cache_service_misses_total", "counter",
 		    "Page-cache misses of file reads by the processes of a service.");
 	for (unsigned i = 0; i < n; i++) {
-		const char *labels[] = { "service_name", svc[i].name, NULL };
+		const char *labels[] = {"service_name", svc[i].name, NULL};
 
 		prom_sample(b, "node_page_cache_service_misses_total", labels,
 			    (double)svc[i].c.misses);

@@ -40,16 +40,20 @@ struct pc_agg;
 struct pc_agg *pc_agg_new(void);
 void pc_agg_free(struct pc_agg *a);
 /*
- * A process's cumulative kernel counters as read now, with its service name. Adds what grew
- * since the last call to the service. A counter smaller than before is a new process that
- * reused the pid: counted from zero. Returns 0 or -ENOMEM.
+ * A process's cumulative kernel counters as read now, with its service name. What grew since
+ * the last call goes to the service it has now (a process that exec'd into another program
+ * changes service). A counter smaller than before is a momentary undercount (a thread exiting
+ * while the counters were read): ignored, the growth beyond the largest value is counted.
+ * Returns 0 or -ENOMEM.
  */
 int pc_agg_proc(struct pc_agg *a, uint32_t tgid, const char *service, uint64_t lookups,
 		uint64_t misses);
 /* Is the process known (its service already resolved)? service gets its name when known. */
 bool pc_agg_known(const struct pc_agg *a, uint32_t tgid, char *service, unsigned size);
-/* The process is gone: forget it (its counts stay in its service). */
+/* The process is gone: forget it (its counts stay in its service); a new one may reuse the pid. */
 void pc_agg_forget(struct pc_agg *a, uint32_t tgid);
+/* Ends a round of pc_agg_proc() calls: forgets the processes not reported in it that are gone. */
+void pc_agg_sweep(struct pc_agg *a, bool (*gone)(uint32_t tgid));
 /* A copy of every service's totals, sorted by name; free() it. 0 or -ENOMEM. */
 int pc_agg_services(struct pc_agg *a, struct pc_service **out, unsigned *n);
 

@@ -56,15 +56,4 @@ struct o11y_http_conn {
 };
 _Static_assert(sizeof(struct o11y_http_conn) == 40 + 24 + 8, "o11y_http_conn ABI");
 
-/*
- * The HTTP request a thread serves, in the `thread_conn` task storage: set when the thread
- * receives a request head or sends a response head; bpf/pagecache.bpf.c charges the thread's
- * page-cache lookups to it (struct o11y_pc_req_key).
- */
-struct o11y_thread_conn {
-	__u64 conn_id;
-	__u64 req_ts; /* the request's REQ event ts_ns (o11y_http_conn.req_ts) */
-};
-_Static_assert(sizeof(struct o11y_thread_conn) == 16, "o11y_thread_conn ABI");
-
 #endif

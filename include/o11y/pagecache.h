@@ -20,13 +20,26 @@ struct o11y_pc_count {
 };
 _Static_assert(sizeof(struct o11y_pc_count) == 16, "o11y_pc_count ABI");
 
-/* Per process (tgid), per CPU: the value of `pc_tgid`. comm is the name when first counted. */
+/*
+ * The threads of a process that have exited: the value of `pc_tgid`, added to when each exits
+ * (its own counts live in its task storage until then). comm is the process's name then.
+ */
 struct o11y_pc_tgid {
 	__u64 lookups;
 	__u64 misses;
 	char comm[O11Y_PC_COMM_LEN];
 };
 _Static_assert(sizeof(struct o11y_pc_tgid) == 32, "o11y_pc_tgid ABI");
+
+/* One live thread's counts so far: a record of the `pc_iter_threads` task iterator. */
+struct o11y_pc_thread {
+	__u32 tgid;
+	__u32 tid;
+	__u64 lookups;
+	__u64 misses;
+	char comm[O11Y_PC_COMM_LEN]; /* its process's (the group leader's) name */
+};
+_Static_assert(sizeof(struct o11y_pc_thread) == 40, "o11y_pc_thread ABI");
 
 /* One HTTP request: the connection (o11y_http_event.conn_id) and its REQ event's ts_ns. */
 struct o11y_pc_req_key {
@@ -36,7 +49,7 @@ struct o11y_pc_req_key {
 _Static_assert(sizeof(struct o11y_pc_req_key) == 16, "o11y_pc_req_key ABI");
 
 #define O11Y_PC_PATH_TRUNCATED 1 /* deeper or longer than the bounds: a prefix is missing */
-#define O11Y_PC_PATH_NO_MOUNT 2  /* resolved without the mount: relative to its filesystem */
+#define O11Y_PC_PATH_NO_MOUNT 2	 /* resolved without the mount: relative to its filesystem */
 
 /* A file read while serving a request. */
 struct o11y_pc_file {
@@ -59,7 +72,7 @@ _Static_assert(sizeof(struct o11y_pc_file) == 64 + O11Y_PC_PATH_MAX, "o11y_pc_fi
 struct o11y_pc_req {
 	__u64 lookups;
 	__u64 misses;
-	__u32 nfiles;        /* entries used in files[] */
+	__u32 nfiles;	     /* entries used in files[] */
 	__u32 files_dropped; /* files read beyond O11Y_PC_REQ_FILES (counted above only) */
 	struct o11y_pc_file files[O11Y_PC_REQ_FILES];
 };

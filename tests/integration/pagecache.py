@@ -5,7 +5,9 @@
 Each case drops the page cache, reads a 32 MiB file (8192 pages) once cold and once cached, and
 checks the counts within 2 %: per service on /metrics (dd, cat, nginx, python), host-wide, and
 on the HTTP spans (o11y.page_cache.*) with their file.read children. Also: a small cached file
-is a hit; files on tmpfs and pipe reads count nothing. Other tests on this machine may drop the
+is a hit; files on tmpfs and pipe reads count nothing; a process whose threads read and exit
+keeps their counts, once (the kernel keeps live threads' counts per thread and moves them to
+the process when a thread exits). Other tests on this machine may drop the
 page cache too (vm.drop_caches): a case that sees a drop it did not make is run again.
 """
 import ctypes, json, mmap, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -248,6 +250,67 @@ http {{ access_log off; sendfile on;
 
     run_case("nginx", http_case(nport, "pc-nginx"))
     run_case("python", http_case(pport, "pc-python"))
+
+    # ---- threads that read and exit: counted once, live or exited -----------------------------
+    reader = f"""
+import sys, threading
+def rd():
+    with open({big!r}, "rb") as f:
+        while f.read(65536):
+            pass
+def step(msg):
+    print(msg, flush=True)
+    sys.stdin.readline()
+step("ready")
+ts = [threading.Thread(target=rd) for _ in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+step("threads done")
+rd()
+step("main done")
+"""
+
+    def threads_case():
+        subprocess.run(["cat", big], stdout=subprocess.DEVNULL, check=True)  # cache it
+        p = subprocess.Popen([sys.executable, "-c", reader], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True,
+                             env=dict(os.environ, OTEL_SERVICE_NAME="pc-threads"))
+        ms = []
+        try:
+            for want in ("ready", "threads done", "main done"):
+                line = p.stdout.readline().strip()
+                if line != want:
+                    return [(False, f"reader said {line!r}, not {want!r}")]
+                settle()
+                ms.append(metrics())
+                if want != "ready" and resident_pages(big) < PAGES:
+                    return None
+                p.stdin.write("\n")
+                p.stdin.flush()
+            p.wait(timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        settle()
+        ms.append(metrics())
+        d = [(svc(b, "pc-threads")[0] - svc(a, "pc-threads")[0],
+              svc(b, "pc-threads")[1] - svc(a, "pc-threads")[1]) for a, b in zip(ms, ms[1:])]
+        return [
+            (near(d[0][0], 4 * PAGES), f"4 threads that exited: hits {d[0][0]:.0f} ~ {4 * PAGES}"),
+            (d[0][1] <= PAGES * TOL, f"4 threads that exited: misses {d[0][1]:.0f} ~ 0"),
+            (near(d[1][0], PAGES), f"then the live main thread: hits {d[1][0]:.0f} ~ {PAGES}"),
+            (d[2][0] + d[2][1] < 64,
+             f"the process exits: its counts move, not added again ({d[2][0] + d[2][1]:.0f} < 64)"),
+        ]
+
+    for attempt in range(8):
+        res = threads_case()
+        if res is not None:
+            break
+        print("note threads: the kernel evicted pages of the cached file; again")
+    for ok, what in res or [(False, "threads: the file stayed cached (mincore)")]:
+        check(ok, "threads: " + what)
 
     # ---- what must not count: tmpfs, pipes -----------------------------------------------------
     mnt = os.path.join(tmp, "tmpfs")

@@ -9,7 +9,7 @@
 
 #include "pagecache.h"
 
-/* per-process counters fold into their service; growth only; a reused pid starts over */
+/* per-process counters fold into their service; growth only; a forgotten pid starts over */
 static void test_agg(void **st)
 {
 	struct pc_agg *a = pc_agg_new();
@@ -24,8 +24,13 @@ static void test_agg(void **st)
 	assert_true(pc_agg_known(a, 10, NULL, 0));
 	pc_agg_forget(a, 11);
 	assert_false(pc_agg_known(a, 11, NULL, 0));
-	/* pid 12 exec'd: the kernel entry restarted from zero under a new name */
-	assert_int_equal(pc_agg_proc(a, 12, "cat", 3, 1), 0);
+	/* a thread of 10 exited while read: less for one round, then the whole again */
+	assert_int_equal(pc_agg_proc(a, 10, "web", 150, 35), 0);
+	assert_int_equal(pc_agg_proc(a, 10, "web", 170, 41), 0); /* +10 lookups, +1 miss */
+	/* pid 12 exec'd into cat: what grows from now on is cat's */
+	assert_int_equal(pc_agg_proc(a, 12, "cat", 11, 9), 0);
+	/* pid 11 reused after it was forgotten: counted from zero */
+	assert_int_equal(pc_agg_proc(a, 11, "web", 5, 5), 0);
 	assert_int_equal(pc_agg_services(a, &s, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(s[0].name, "cat");
@@ -36,17 +41,42 @@ static void test_agg(void **st)
 	assert_int_equal(s[1].c.hits, 0);
 	assert_int_equal(s[1].c.misses, 8);
 	assert_string_equal(s[2].name, "web");
-	assert_int_equal(s[2].c.lookups, 210);
-	assert_int_equal(s[2].c.misses, 40);
-	assert_int_equal(s[2].c.hits, 170);
+	assert_int_equal(s[2].c.lookups, 100 + 50 + 60 + 10 + 5);
+	assert_int_equal(s[2].c.misses, 40 + 1 + 5);
+	assert_int_equal(s[2].c.hits, 225 - 46);
 	free(s);
+	pc_agg_free(a);
+}
+
+static bool gone_odd(uint32_t tgid)
+{
+	return tgid & 1;
+}
+
+/* a sweep forgets the processes not reported since the last sweep that are gone, only them */
+static void test_agg_sweep(void **st)
+{
+	struct pc_agg *a = pc_agg_new();
+
+	assert_non_null(a);
+	for (uint32_t t = 1; t <= 4; t++)
+		assert_int_equal(pc_agg_proc(a, t, "x", t, 0), 0);
+	pc_agg_sweep(a, gone_odd); /* all reported this round: kept */
+	for (uint32_t t = 1; t <= 4; t++)
+		assert_true(pc_agg_known(a, t, NULL, 0));
+	assert_int_equal(pc_agg_proc(a, 1, "x", 1, 0), 0);
+	pc_agg_sweep(a, gone_odd);
+	assert_true(pc_agg_known(a, 1, NULL, 0));  /* reported */
+	assert_true(pc_agg_known(a, 2, NULL, 0));  /* not reported, alive */
+	assert_false(pc_agg_known(a, 3, NULL, 0)); /* not reported, gone */
+	assert_true(pc_agg_known(a, 4, NULL, 0));
 	pc_agg_free(a);
 }
 
 /* exported hits never go down, even when misses catch up with lookups counted earlier */
 static void test_counts_monotonic(void **st)
 {
-	struct pc_counts c = { 0 };
+	struct pc_counts c = {0};
 
 	pc_counts_update(&c, 256, 64);
 	assert_int_equal(c.hits, 192);
@@ -59,8 +89,8 @@ static void test_counts_monotonic(void **st)
 
 static void test_prom(void **st)
 {
-	struct pc_counts host = { .lookups = 30, .misses = 10, .hits = 20 };
-	struct pc_service svc[1] = { { .name = "ng\"x", .c = { 5, 1, 4 } } };
+	struct pc_counts host = {.lookups = 30, .misses = 10, .hits = 20};
+	struct pc_service svc[1] = {{.name = "ng\"x", .c = {5, 1, 4}}};
 	struct prom_buf b;
 
 	prom_buf_init(&b);
@@ -68,17 +98,20 @@ static void test_prom(void **st)
 	assert_non_null(strstr(b.data, "# TYPE node_page_cache_hits_total counter\n"
 				       "node_page_cache_hits_total 20\n"));
 	assert_non_null(strstr(b.data, "\nnode_page_cache_misses_total 10\n"));
-	assert_non_null(strstr(b.data, "node_page_cache_service_hits_total{service_name=\"ng\\\"x\"} 4\n"));
-	assert_non_null(strstr(b.data, "node_page_cache_service_misses_total{service_name=\"ng\\\"x\"} 1\n"));
+	assert_non_null(
+	    strstr(b.data, "node_page_cache_service_hits_total{service_name=\"ng\\\"x\"} 4\n"));
+	assert_non_null(
+	    strstr(b.data, "node_page_cache_service_misses_total{service_name=\"ng\\\"x\"} 1\n"));
 	prom_buf_free(&b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_agg),
-		cmocka_unit_test(test_counts_monotonic),
-		cmocka_unit_test(test_prom),
+	    cmocka_unit_test(test_agg),
+	    cmocka_unit_test(test_agg_sweep),
+	    cmocka_unit_test(test_counts_monotonic),
+	    cmocka_unit_test(test_prom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
