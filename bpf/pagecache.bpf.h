@@ -82,9 +82,23 @@ struct {
 	__type(value, struct o11y_pc_req);
 } pc_zero SEC(".maps");
 
-/* scratch to build a path backwards: the path is written below PATH_MAX, read as PATH_MAX */
+/* paths of the files requests read, by fingerprint (struct o11y_pc_path); resolved once each */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct o11y_pc_path);
+} pc_paths SEC(".maps");
+
+/*
+ * scratch of a path walk: the components' names as found (leaf first), and the buffer the path
+ * is built in backwards: written below PATH_MAX, read as PATH_MAX
+ */
 struct pc_path_buf {
+	__u64 name[O11Y_PC_PATH_DEPTH];
+	__u32 len[O11Y_PC_PATH_DEPTH];
 	char b[2 * O11Y_PC_PATH_MAX];
+	struct o11y_pc_path out;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -92,6 +106,10 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pc_path_buf);
 } pc_path_buf SEC(".maps");
+
+/* a kernel pointer as a read-only typed pointer whose fields load directly (Linux 6.2+) */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define PC_CAST(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
 
 /*
  * pc_reqs entries ever created, read by the agent through the mapped .bss (no syscall): when
@@ -171,117 +189,152 @@ static __always_inline struct file *pc_syscall_file(struct task_struct *task, __
 		return NULL;
 	}
 	file = o11y_fd_file(task, fd);
-	if (!file || (__u64)BPF_CORE_READ(file, f_mapping) != mapping)
+	if (!file)
+		return NULL;
+	file = PC_CAST(struct file, file);
+	if ((__u64)file->f_mapping != mapping)
 		return NULL;
 	return file;
 }
 
-/* State of the walk from a dentry up to the root, one bpf_loop step per component. */
-struct pc_walk {
-	struct dentry *d;
-	struct dentry *mnt_root; /* root dentry of mount m */
-	struct mount *m;	 /* NULL: no mount known, stop at the filesystem's root */
+static __always_inline __u64 pc_mix(__u64 h, __u64 v)
+{
+	h ^= v;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
+}
+
+/* pb->name[] marks: no component at this step (a mount crossing), and the end of the path */
+#define PC_NAME_NONE 0
+#define PC_NAME_END 1
+
+/* Copying a new path's names, leaf first, into the end of pb->b: one bpf_loop step each. */
+struct pc_copy {
 	struct pc_path_buf *pb;
-	int p;	    /* the path so far starts at pb->b[p] */
-	__u8 flags; /* O11Y_PC_PATH_* */
-	__u8 done;
+	int p; /* the path so far starts at pb->b[p] */
 };
 
-static long pc_walk_step(__u32 i, void *ctx)
+static long pc_copy_step(__u32 i, void *ctx)
 {
-	struct pc_walk *w = ctx;
-	struct dentry *d = w->d, *parent;
-	struct mount *m = w->m, *mp;
-	const unsigned char *name;
+	struct pc_copy *c = ctx;
+	struct pc_path_buf *pb = c->pb;
+	__u64 name;
 	__u32 len;
 	int off;
 
-	if (m && d == w->mnt_root) {
-		/* the root of a mount: go on from where it is mounted */
-		mp = BPF_CORE_READ(m, mnt_parent);
-		if (!mp || mp == m) {
-			w->done = 1;
-			return 1;
-		}
-		d = BPF_CORE_READ(m, mnt_mountpoint);
-		w->m = mp;
-		w->mnt_root = BPF_CORE_READ(mp, mnt.mnt_root);
-		w->d = d;
-		if (d == w->mnt_root)
-			return 0; /* mounted on the root of its parent: no component */
-	}
-	parent = BPF_CORE_READ(d, d_parent);
-	if (!parent || parent == d) {
-		w->done = 1;
+	if (i >= O11Y_PC_PATH_DEPTH)
 		return 1;
-	}
-	len = BPF_CORE_READ(d, d_name.len) & 0xff;
-	name = BPF_CORE_READ(d, d_name.name);
-	off = w->p - (int)len - 1;
+	name = pb->name[i];
+	if (name == PC_NAME_END)
+		return 1;
+	if (name == PC_NAME_NONE)
+		return 0;
+	len = pb->len[i] & 0xff;
+	off = c->p - (int)len - 1;
 	if (off < 0) {
-		w->flags |= O11Y_PC_PATH_TRUNCATED;
-		w->done = 1;
+		pb->out.flags |= O11Y_PC_PATH_TRUNCATED;
 		return 1;
 	}
 	off &= O11Y_PC_PATH_MAX - 1;
-	if (bpf_probe_read_kernel(&w->pb->b[off + 1], len, name)) {
+	if (bpf_probe_read_kernel(&pb->b[off + 1], len, (void *)name)) {
 		count_error(O11Y_ERR_READ_KERNEL);
-		w->flags |= O11Y_PC_PATH_TRUNCATED;
-		w->done = 1;
+		pb->out.flags |= O11Y_PC_PATH_TRUNCATED;
 		return 1;
 	}
-	w->pb->b[off] = '/';
-	w->p = off;
-	w->d = parent;
+	pb->b[off] = '/';
+	c->p = off;
 	return 0;
 }
 
 /*
- * Writes the path of the file into f->path: through its mount when the read's struct file is
- * known, else from the inode's first dentry (relative to its filesystem, marked NO_MOUNT).
- * At most O11Y_PC_PATH_DEPTH components and O11Y_PC_PATH_MAX - 1 bytes: the leading part is
- * dropped and the path marked TRUNCATED.
+ * The path of the file whose pages a request reads, as a key of pc_paths (0: none): through its
+ * mount when the read's struct file is known, else from the inode's first dentry (relative to
+ * its filesystem, marked NO_MOUNT). The walk up the dentries is plain loads; only a path not
+ * seen before copies its names (one read per component) and is added to pc_paths. At most
+ * O11Y_PC_PATH_DEPTH components and O11Y_PC_PATH_MAX - 1 bytes: the leading part is dropped
+ * and the path marked TRUNCATED.
  */
-static __always_inline void pc_resolve_path(struct o11y_pc_file *f, struct task_struct *task,
-					    struct inode *inode)
+static __always_inline __u64 pc_file_path(struct task_struct *task, struct inode *inode,
+					  __u64 mapping)
 {
-	struct pc_walk w = {.p = O11Y_PC_PATH_MAX - 1};
-	struct hlist_node *first;
+	struct dentry *d, *parent, *mnt_root = NULL;
+	struct mount *m = NULL, *mp;
+	struct pc_copy c;
+	struct pc_path_buf *pb;
 	struct file *file;
 	__u32 zero = 0;
-	int p;
+	__u64 h, id;
+	int i;
 
-	w.pb = bpf_map_lookup_elem(&pc_path_buf, &zero);
-	if (!w.pb)
-		return;
-	file = pc_syscall_file(task, f->mapping);
+	pb = bpf_map_lookup_elem(&pc_path_buf, &zero);
+	if (!pb)
+		return 0;
+	pb->out.flags = O11Y_PC_PATH_TRUNCATED; /* cleared when the walk reaches the root */
+	file = pc_syscall_file(task, mapping);
 	if (file) {
-		struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+		struct vfsmount *vm = file->f_path.mnt;
 
-		w.d = BPF_CORE_READ(file, f_path.dentry);
-		w.m = container_of(vm, struct mount, mnt);
-		w.mnt_root = BPF_CORE_READ(vm, mnt_root);
+		d = file->f_path.dentry;
+		m = PC_CAST(struct mount, (void *)vm - bpf_core_field_offset(struct mount, mnt));
+		mnt_root = vm->mnt_root;
 	} else {
-		first = BPF_CORE_READ(inode, i_dentry.first);
+		struct hlist_node *first = inode->i_dentry.first;
+
 		if (!first)
-			return;
-		w.d = container_of(first, struct dentry, d_u.d_alias);
-		w.flags |= O11Y_PC_PATH_NO_MOUNT;
+			return 0;
+		d = PC_CAST(struct dentry,
+			    (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias));
+		pb->out.flags |= O11Y_PC_PATH_NO_MOUNT;
 	}
-	w.pb->b[O11Y_PC_PATH_MAX - 1] = 0;
-	bpf_loop(O11Y_PC_PATH_DEPTH, pc_walk_step, &w, 0);
-	if (!w.done)
-		w.flags |= O11Y_PC_PATH_TRUNCATED;
-	p = w.p;
-	if (p >= O11Y_PC_PATH_MAX - 1) {
+	h = pc_mix(0xcbf29ce484222325ULL ^ pb->out.flags, inode->i_ino);
+	for (i = 0; i < O11Y_PC_PATH_DEPTH; i++) {
+		pb->name[i] = PC_NAME_END;
+		if (m && d == mnt_root) {
+			/* the root of a mount: go on from where it is mounted */
+			mp = m->mnt_parent;
+			if (!mp || mp == m) {
+				pb->out.flags &= ~O11Y_PC_PATH_TRUNCATED;
+				break;
+			}
+			h = pc_mix(h, (__u64)m->mnt_id << 32 | 0xffffffffULL);
+			d = m->mnt_mountpoint;
+			m = mp;
+			mnt_root = mp->mnt.mnt_root;
+			if (d == mnt_root) {
+				pb->name[i] = PC_NAME_NONE; /* mounted on its parent's root */
+				continue;
+			}
+		}
+		parent = d->d_parent;
+		if (!parent || parent == d) {
+			pb->out.flags &= ~O11Y_PC_PATH_TRUNCATED;
+			break;
+		}
+		h = pc_mix(h, d->d_name.hash_len);
+		pb->name[i] = (__u64)d->d_name.name;
+		pb->len[i] = d->d_name.len;
+		d = parent;
+	}
+	id = h ? h : 1;
+	if (bpf_map_lookup_elem(&pc_paths, &id))
+		return id;
+
+	/* a path not seen before: copy its names and keep it */
+	c.pb = pb;
+	c.p = O11Y_PC_PATH_MAX - 1;
+	pb->b[O11Y_PC_PATH_MAX - 1] = 0;
+	bpf_loop(O11Y_PC_PATH_DEPTH, pc_copy_step, &c, 0);
+	i = c.p;
+	if (i >= O11Y_PC_PATH_MAX - 1) {
 		/* the root itself */
-		p = O11Y_PC_PATH_MAX - 2;
-		w.pb->b[p] = '/';
+		i = O11Y_PC_PATH_MAX - 2;
+		pb->b[i] = '/';
 	}
-	p &= O11Y_PC_PATH_MAX - 1;
-	bpf_probe_read_kernel(f->path, O11Y_PC_PATH_MAX, &w.pb->b[p]);
-	f->path_len = O11Y_PC_PATH_MAX - 1 - p;
-	f->path_flags = w.flags;
+	i &= O11Y_PC_PATH_MAX - 1;
+	bpf_probe_read_kernel(pb->out.path, O11Y_PC_PATH_MAX, &pb->b[i]);
+	pb->out.len = O11Y_PC_PATH_MAX - 1 - i;
+	bpf_map_update_elem(&pc_paths, &id, &pb->out, BPF_ANY);
+	return id;
 }
 
 /* ---- accounting ------------------------------------------------------------------------ */
@@ -333,7 +386,7 @@ static __always_inline void pc_account_request(struct task_struct *task, struct 
 		f->mapping = mapping;
 		f->ino = inode->i_ino;
 		f->dev = inode->i_sb->s_dev;
-		pc_resolve_path(f, task, inode);
+		f->path_id = pc_file_path(task, inode, mapping);
 		f->first_ns = bpf_ktime_get_ns();
 		f->last_ns = f->first_ns;
 	} else {

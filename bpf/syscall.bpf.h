@@ -48,11 +48,14 @@ static __always_inline struct pt_regs *o11y_user_regs(struct task_struct *task)
 /* The struct file behind task's fd, or NULL (fd out of the table, closed, unreadable). */
 static __always_inline struct file *o11y_fd_file(struct task_struct *task, __u64 fd)
 {
+	/* plain loads from the task (a BTF pointer); only the fd array is read with a helper */
+	struct fdtable *fdt = task->files->fdt;
 	struct file **fds, *file;
 
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (!fds || fd >= BPF_CORE_READ(task, files, fdt, max_fds) ||
-	    bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	fds = fdt->fd;
+	if (!fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
 		return NULL;
 	return file;
 }

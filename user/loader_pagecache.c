@@ -144,7 +144,7 @@ static void detach(void)
 int pagecache_start(struct http_capture *cap)
 {
 	struct btf *vmlinux;
-	bool have[PC_NPROGS];
+	bool have[PC_NPROGS], have_cast;
 	int err, fd;
 
 	if (!pagecache_cfg_enabled) {
@@ -155,7 +155,16 @@ int pagecache_start(struct http_capture *cap)
 	vmlinux = btf__load_vmlinux_btf();
 	for (unsigned i = 0; i < PC_NPROGS; i++)
 		have[i] = kernel_has_tp(vmlinux, pc_progs[i].tp);
+	/* the path walk's typed loads (Linux 6.2+, older than every filemap tracepoint we use) */
+	have_cast =
+	    vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	btf__free(vmlinux);
+	if (have[0] && !have_cast) {
+		log_warn(
+		    "pagecache: this kernel has no bpf_rdonly_cast kfunc: page-cache hit and miss "
+		    "metrics are unavailable");
+		return 0;
+	}
 	for (unsigned i = 0; i < PC_NPROGS; i++) {
 		if (!have[i] && pc_progs[i].required) {
 			log_warn("pagecache: this kernel has no filemap:%s tracepoint: page-cache "
@@ -469,7 +478,37 @@ out:
 	return err;
 }
 
-int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out)
+/*
+ * The path of a file a request read: a key always names the same path, so what was read once
+ * is kept here (direct-mapped, main thread only) and the kernel map is asked only for new ones.
+ */
+#define PATH_CACHE 1024
+static struct {
+	uint64_t id;
+	struct o11y_pc_path path;
+} path_cache[PATH_CACHE];
+
+static void path_of(uint64_t id, struct o11y_pc_path *out)
+{
+	unsigned slot = (unsigned)((id * 0x9e3779b97f4a7c15ULL) >> 54) % PATH_CACHE;
+
+	memset(out, 0, sizeof(*out));
+	if (!id)
+		return;
+	if (path_cache[slot].id == id) {
+		*out = path_cache[slot].path;
+		return;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(pc.skel->maps.pc_paths), &id, out)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	path_cache[slot].id = id;
+	path_cache[slot].path = *out;
+}
+
+int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out,
+		       struct o11y_pc_path *paths)
 {
 	struct o11y_pc_req_key key = {.conn_id = conn_id, .req_ts = req_ts};
 	int fd;
@@ -483,6 +522,8 @@ int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *ou
 	if (bpf_map_lookup_and_delete_elem(fd, &key, out))
 		return -errno;
 	pc.reqs_taken_since++;
+	for (unsigned i = 0; i < out->nfiles && i < O11Y_PC_REQ_FILES; i++)
+		path_of(out->files[i].path_id, &paths[i]);
 	return 0;
 }
 

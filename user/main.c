@@ -75,12 +75,13 @@ static int conn_state(void *ctx, uint64_t conn_id, uint64_t *last_send_ts, uint6
 static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
 {
 	static struct o11y_pc_req r; /* main thread only */
+	static struct o11y_pc_path paths[O11Y_PC_REQ_FILES];
 
 	(void)ctx;
 	if (!pagecache_running())
 		return;
-	if (pagecache_req_take(conn_id, req_ts, &r) == 0)
-		pc_req_to_span(&r, s);
+	if (pagecache_req_take(conn_id, req_ts, &r, paths) == 0)
+		pc_req_to_span(&r, paths, s);
 	else
 		s->has_page_cache = true; /* measured: no file read through the page cache */
 }

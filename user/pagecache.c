@@ -235,7 +235,8 @@ int pc_prom_write(struct prom_buf *b, const struct pc_counts *host, const struct
 	return b->err;
 }
 
-void pc_req_to_span(const struct o11y_pc_req *r, struct http_span *s)
+void pc_req_to_span(const struct o11y_pc_req *r, const struct o11y_pc_path *paths,
+		    struct http_span *s)
 {
 	unsigned n = r->nfiles < SPAN_FILES_MAX ? r->nfiles : SPAN_FILES_MAX;
 
@@ -246,8 +247,9 @@ void pc_req_to_span(const struct o11y_pc_req *r, struct http_span *s)
 	s->pc_nfiles = (uint8_t)n;
 	for (unsigned i = 0; i < n; i++) {
 		const struct o11y_pc_file *k = &r->files[i];
+		const struct o11y_pc_path *path = paths ? &paths[i] : NULL;
 		struct span_file_read *f = &s->pc_files[i];
-		size_t len = k->path_len < O11Y_PC_PATH_MAX ? k->path_len : O11Y_PC_PATH_MAX - 1;
+		size_t len = path && path->len < O11Y_PC_PATH_MAX ? path->len : 0;
 
 		memset(f, 0, sizeof(*f));
 		f->start_ns = k->first_ns; /* monotonic here; the span assembly makes it wall */
@@ -255,8 +257,10 @@ void pc_req_to_span(const struct o11y_pc_req *r, struct http_span *s)
 		f->bytes = k->bytes;
 		f->misses = k->misses;
 		f->hits = k->lookups > k->misses ? k->lookups - k->misses : 0;
-		f->path_truncated = k->path_flags & O11Y_PC_PATH_TRUNCATED;
-		memcpy(f->path, k->path, len);
+		/* no path known (evicted from the kernel's cache): all of it is missing */
+		f->path_truncated = !len || (path->flags & O11Y_PC_PATH_TRUNCATED);
+		if (len)
+			memcpy(f->path, path->path, len);
 		f->path[len] = '\0';
 	}
 }

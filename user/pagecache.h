@@ -67,8 +67,12 @@ void pc_counts_update(struct pc_counts *c, uint64_t lookups, uint64_t misses);
 int pc_prom_write(struct prom_buf *b, const struct pc_counts *host, const struct pc_service *svc,
 		  unsigned n);
 
-/* A request's kernel record into the span's page-cache fields (user/span.h). */
-void pc_req_to_span(const struct o11y_pc_req *r, struct http_span *s);
+/*
+ * A request's kernel record into the span's page-cache fields (user/span.h); paths[i] is the
+ * path of r->files[i] (NULL or len 0 and no flags: unknown, exported as an empty, truncated path).
+ */
+void pc_req_to_span(const struct o11y_pc_req *r, const struct o11y_pc_path *paths,
+		    struct http_span *s);
 
 /*
  * Where exporters get the totals: the loader registers its snapshot function when it runs
@@ -93,10 +97,12 @@ void pagecache_stop(void);
 /* Main thread, often: folds per-process counters into services at most once a second. */
 void pagecache_tick(uint64_t now_mono_ns);
 /*
- * Main thread: takes (reads and deletes) the kernel record of a request; -ENOENT when the
- * request read no file through the page cache (or the metrics are off).
+ * Main thread: takes (reads and deletes) the kernel record of a request, and the paths of its
+ * files (paths[O11Y_PC_REQ_FILES]); -ENOENT when the request read no file through the page
+ * cache (or the metrics are off).
  */
-int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out);
+int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out,
+		       struct o11y_pc_path *paths);
 /* Host and per-service totals for the OTLP exporter; *svc freed by the caller. 0 or -errno. */
 int pagecache_snapshot(struct pc_counts *host, struct pc_service **svc, unsigned *n);
 /* The metrics are being collected. */

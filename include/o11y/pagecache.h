@@ -60,13 +60,25 @@ struct o11y_pc_file {
 	__u64 misses;
 	__u64 first_ns; /* first and latest lookup (bpf_ktime_get_ns) */
 	__u64 last_ns;
-	__u32 dev; /* st_dev in the kernel's encoding (major << 20 | minor) */
-	__u16 path_len;
-	__u8 path_flags; /* O11Y_PC_PATH_* */
-	__u8 pad;
+	__u64 path_id; /* its path's key in `pc_paths`; 0: no path */
+	__u32 dev;     /* st_dev in the kernel's encoding (major << 20 | minor) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct o11y_pc_file) == 72, "o11y_pc_file ABI");
+
+/*
+ * A path, the value of `pc_paths`, keyed by a fingerprint of the dentries it was resolved from
+ * (each component's name hash, which the kernel salts with its parent, and length, and the
+ * mounts crossed): the same key is the same path, so the kernel resolves each path once and
+ * the agent may keep what it read.
+ */
+struct o11y_pc_path {
+	__u16 len;
+	__u8 flags; /* O11Y_PC_PATH_* */
+	__u8 pad[5];
 	char path[O11Y_PC_PATH_MAX]; /* absolute path; when truncated, its last components */
 };
-_Static_assert(sizeof(struct o11y_pc_file) == 64 + O11Y_PC_PATH_MAX, "o11y_pc_file ABI");
+_Static_assert(sizeof(struct o11y_pc_path) == 8 + O11Y_PC_PATH_MAX, "o11y_pc_path ABI");
 
 /* The page-cache activity of one HTTP request: the value of `pc_reqs`. */
 struct o11y_pc_req {

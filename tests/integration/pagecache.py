@@ -251,6 +251,34 @@ http {{ access_log off; sendfile on;
     run_case("nginx", http_case(nport, "pc-nginx"))
     run_case("python", http_case(pport, "pc-python"))
 
+    # ---- file.path follows renames: the kernel keeps each path it resolved, keyed by the
+    # dentries' names, so a renamed directory must give a new path, not the one it kept -------
+    def path_of_fetch(port, url):
+        n0 = len(spans_now())
+        fetch(port, url)
+        for _ in range(50):
+            new = spans_now()[n0:]
+            server = [x for x in new if x["kind"] == "server"]
+            if server:
+                time.sleep(0.2)
+                new = spans_now()[n0:]
+                return [x["attributes"]["file.path"] for x in new if x["name"] == "file.read"
+                        and x["parent_span_id"] == server[0]["span_id"]]
+            time.sleep(0.1)
+        return []
+
+    os.makedirs(os.path.join(tmp, "ra", "sub"))
+    with open(os.path.join(tmp, "ra", "sub", "f.txt"), "w") as f:
+        f.write("renamed\n")
+    for port, who in ((nport, "nginx"), (pport, "python")):
+        got = path_of_fetch(port, "/ra/sub/f.txt")
+        check(got == [os.path.join(tmp, "ra", "sub", "f.txt")], f"{who}: file.path {got}")
+        os.rename(os.path.join(tmp, "ra"), os.path.join(tmp, "rb"))
+        got = path_of_fetch(port, "/rb/sub/f.txt")
+        check(got == [os.path.join(tmp, "rb", "sub", "f.txt")],
+              f"{who}: after the directory is renamed: file.path {got}")
+        os.rename(os.path.join(tmp, "rb"), os.path.join(tmp, "ra"))
+
     # ---- threads that read and exit: counted once, live or exited -----------------------------
     reader = f"""
 import sys, threading

@@ -120,10 +120,12 @@ static uint64_t pc_conn, pc_req;
 static void pc_fill(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
 {
 	static struct o11y_pc_req r;
+	static struct o11y_pc_path paths[O11Y_PC_REQ_FILES];
 
 	pc_conn = conn_id;
 	pc_req = req_ts;
 	memset(&r, 0, sizeof(r));
+	memset(paths, 0, sizeof(paths));
 	r.lookups = 12;
 	r.misses = 2;
 	r.nfiles = 2;
@@ -132,14 +134,14 @@ static void pc_fill(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_sp
 	r.files[0].bytes = 40000;
 	r.files[0].first_ns = 11 * MS;
 	r.files[0].last_ns = 12 * MS;
-	r.files[0].path_len = 8;
-	memcpy(r.files[0].path, "/www/big", 8);
+	paths[0].len = 8;
+	memcpy(paths[0].path, "/www/big", 8);
 	r.files[1].lookups = 2;
 	r.files[1].bytes = 100;
-	r.files[1].path_len = 10;
-	r.files[1].path_flags = O11Y_PC_PATH_TRUNCATED;
-	memcpy(r.files[1].path, "/c/small.t", 10);
-	pc_req_to_span(&r, s);
+	paths[1].len = 10;
+	paths[1].flags = O11Y_PC_PATH_TRUNCATED;
+	memcpy(paths[1].path, "/c/small.t", 10);
+	pc_req_to_span(&r, paths, s);
 }
 
 static void test_page_cache(void **st)

@@ -48,6 +48,42 @@ static void test_agg(void **st)
 	pc_agg_free(a);
 }
 
+/* a request's record with its files' paths; a path the kernel no longer has is empty, truncated */
+static void test_req_to_span(void **st)
+{
+	static struct o11y_pc_req r;
+	static struct o11y_pc_path paths[O11Y_PC_REQ_FILES];
+	static struct http_span s;
+
+	memset(&r, 0, sizeof(r));
+	memset(paths, 0, sizeof(paths));
+	r.lookups = 7;
+	r.misses = 3;
+	r.nfiles = 3;
+	r.files[0] = (struct o11y_pc_file){.lookups = 4, .misses = 3, .bytes = 16384, .path_id = 9};
+	r.files[1] = (struct o11y_pc_file){.lookups = 2, .bytes = 5000, .path_id = 10};
+	r.files[2] = (struct o11y_pc_file){.lookups = 1, .bytes = 10, .path_id = 11};
+	paths[0].len = 11;
+	memcpy(paths[0].path, "/srv/a.html", 11);
+	paths[1].len = 6;
+	paths[1].flags = O11Y_PC_PATH_TRUNCATED;
+	memcpy(paths[1].path, "/x/y.z", 6);
+	pc_req_to_span(&r, paths, &s);
+	assert_true(s.has_page_cache);
+	assert_int_equal(s.pc_hits, 4);
+	assert_int_equal(s.pc_misses, 3);
+	assert_int_equal(s.pc_nfiles, 3);
+	assert_string_equal(s.pc_files[0].path, "/srv/a.html");
+	assert_false(s.pc_files[0].path_truncated);
+	assert_int_equal(s.pc_files[0].hits, 1);
+	assert_int_equal(s.pc_files[0].misses, 3);
+	assert_string_equal(s.pc_files[1].path, "/x/y.z");
+	assert_true(s.pc_files[1].path_truncated);
+	assert_string_equal(s.pc_files[2].path, "");
+	assert_true(s.pc_files[2].path_truncated);
+	assert_int_equal(s.pc_files[2].bytes, 10);
+}
+
 static bool gone_odd(uint32_t tgid)
 {
 	return tgid & 1;
@@ -108,9 +144,8 @@ static void test_prom(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_agg),
-	    cmocka_unit_test(test_agg_sweep),
-	    cmocka_unit_test(test_counts_monotonic),
+	    cmocka_unit_test(test_agg),		cmocka_unit_test(test_agg_sweep),
+	    cmocka_unit_test(test_req_to_span), cmocka_unit_test(test_counts_monotonic),
 	    cmocka_unit_test(test_prom),
 	};
 
