@@ -426,22 +426,44 @@ static void fold_procs(void)
 }
 
 /*
- * Recounts pc_reqs (main thread, once a tick). Reading the counter before counting errs on
- * the safe side: an entry created meanwhile is counted as waiting.
+ * Recounts pc_reqs (main thread, once a tick), and deletes the entries of requests whose span
+ * never ended (their connection's events were lost) once no read has touched them for
+ * REQ_IDLE_NS. Reading the counter before counting errs on the safe side: an entry created
+ * meanwhile is counted as waiting.
  */
+#define REQ_IDLE_NS (300 * 1000000000ULL)
 static void recount_reqs(void)
 {
-	struct o11y_pc_req_key key, next;
+	struct o11y_pc_req_key key, next, stale[64];
 	uint64_t created = __atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE);
-	uint64_t n = 0;
+	uint64_t n = 0, now;
+	unsigned nstale = 0;
 	int fd = bpf_map__fd(pc.skel->maps.pc_reqs);
 	void *prev = NULL;
+	struct timespec ts;
+	static struct o11y_pc_req r;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
 		n++;
+		if (key.req_ts + REQ_IDLE_NS < now && nstale < sizeof(stale) / sizeof(stale[0]) &&
+		    bpf_map_lookup_elem(fd, &key, &r) == 0) {
+			uint64_t last = key.req_ts;
+
+			for (unsigned i = 0; i < r.nfiles && i < O11Y_PC_REQ_FILES; i++)
+				if (r.files[i].last_ns > last)
+					last = r.files[i].last_ns;
+			if (last + REQ_IDLE_NS < now)
+				stale[nstale++] = key;
+		}
 	}
+	/* deleted after the walk: get_next_key from a deleted key would start over */
+	for (unsigned i = 0; i < nstale; i++)
+		if (bpf_map_delete_elem(fd, &stale[i]) == 0)
+			n--;
 	pc.reqs_resolved = created > n ? created - n : 0;
 	pc.reqs_taken_since = 0;
 }
