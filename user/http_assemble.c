@@ -164,7 +164,7 @@ static void finish_open(struct http_asm *a, struct asm_conn *c, uint64_t end_mon
 	wall_from_mono(a, end_mono, &o->span.end_ns);
 	o->span.resp_bytes = bytes;
 	if (a->pc_fn) {
-		a->pc_fn(a->pc_ctx, c->id, o->req_mono, &o->span);
+		a->pc_fn(a->pc_ctx, c->id, o->req_mono, end_mono, &o->span);
 		for (unsigned i = 0; i < o->span.pc_nfiles && i < SPAN_FILES_MAX; i++) {
 			struct span_file_read *f = &o->span.pc_files[i];
 

@@ -23,7 +23,9 @@ typedef int (*http_conn_fn)(void *ctx, uint64_t conn_id, uint64_t *last_send_ts,
  * Page-cache data of a request (user/pagecache.h, pc_req_to_span): fills the span's pc_* fields,
  * file.read times in monotonic ns. req_ts: the request's REQ event ts_ns.
  */
-typedef void (*http_pc_fn)(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s);
+/* The page-cache record of the request started at req_ts whose response ended at end_mono. */
+typedef void (*http_pc_fn)(void *ctx, uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
+			   struct http_span *s);
 /* Resource of a process: false when the process is not to be traced (--exe-name). */
 typedef bool (*http_proc_fn)(uint32_t pid, char *service, char *exe, size_t size);
 

@@ -440,11 +440,9 @@ static void recount_reqs(void)
 	unsigned nstale = 0;
 	int fd = bpf_map__fd(pc.skel->maps.pc_reqs);
 	void *prev = NULL;
-	struct timespec ts;
 	static struct o11y_pc_req r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	now = proc_mono_ns();
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -529,21 +527,163 @@ static void path_of(uint64_t id, struct o11y_pc_path *out)
 	path_cache[slot].path = *out;
 }
 
-int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out,
-		       struct o11y_pc_path *paths)
+/*
+ * Every pc_reqs record as read at the start of a drain: complete for every request whose
+ * response ended before it was read (its reads came before its last send). Main thread only.
+ */
+static struct {
+	bool valid;
+	uint64_t t; /* CLOCK_MONOTONIC just before the read */
+	struct o11y_pc_req_key *keys;
+	struct o11y_pc_req *vals;
+	size_t n, cap;
+	uint32_t *index; /* open addressing over keys: i + 1, 0 empty */
+	size_t nindex;
+	struct o11y_pc_req_key *taken; /* to delete at the end of the drain (cap entries) */
+	size_t ntaken;
+} snap;
+
+static size_t snap_slot(const struct o11y_pc_req_key *k)
+{
+	return (size_t)(((k->conn_id ^ k->req_ts * 0x9e3779b97f4a7c15ULL) *
+			 0xff51afd7ed558ccdULL) >>
+			32) &
+	       (snap.nindex - 1);
+}
+
+static int snap_grow(void)
+{
+	size_t cap = snap.cap ? 2 * snap.cap : 256;
+	void *k = realloc(snap.keys, cap * sizeof(*snap.keys));
+
+	if (!k)
+		return -ENOMEM;
+	snap.keys = k;
+	k = realloc(snap.vals, cap * sizeof(*snap.vals));
+	if (!k)
+		return -ENOMEM;
+	snap.vals = k;
+	k = realloc(snap.taken, cap * sizeof(*snap.taken));
+	if (!k)
+		return -ENOMEM;
+	snap.taken = k;
+	k = realloc(snap.index, 2 * cap * sizeof(*snap.index));
+	if (!k)
+		return -ENOMEM;
+	snap.index = k;
+	snap.cap = cap;
+	return 0;
+}
+
+void pagecache_reqs_begin(void)
+{
+	int fd, err = 0;
+	__u32 token, count;
+	void *in = NULL;
+
+	snap.valid = false;
+	snap.n = snap.ntaken = 0;
+	if (!pc.skel || !pc.requests)
+		return;
+	snap.t = proc_mono_ns();
+	if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
+	    pc.reqs_resolved + pc.reqs_taken_since) {
+		snap.valid = true; /* no record exists: nothing to read */
+		return;
+	}
+	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	for (;;) {
+		if (snap.cap - snap.n < 64 && snap_grow())
+			return;
+		count = (__u32)(snap.cap - snap.n);
+		err = bpf_map_lookup_batch(fd, in, &token, snap.keys + snap.n, snap.vals + snap.n,
+					   &count, NULL);
+		if (err && errno == ENOSPC && count == 0) {
+			if (snap_grow())
+				return;
+			continue; /* a bucket larger than the room left: again, from the same place
+				   */
+		}
+		snap.n += count;
+		if (err)
+			break;
+		in = &token;
+	}
+	if (errno != ENOENT) {
+		log_warn("pagecache: reading the requests' records failed: %s", strerror(errno));
+		return;
+	}
+	snap.nindex = 2 * snap.cap;
+	memset(snap.index, 0, snap.nindex * sizeof(*snap.index));
+	for (size_t i = 0; i < snap.n; i++) {
+		size_t j = snap_slot(&snap.keys[i]);
+
+		while (snap.index[j])
+			j = (j + 1) & (snap.nindex - 1);
+		snap.index[j] = (uint32_t)i + 1;
+	}
+	snap.valid = true;
+}
+
+void pagecache_reqs_end(void)
+{
+	__u32 count = (__u32)snap.ntaken;
+	int fd;
+
+	if (!pc.skel || !snap.ntaken)
+		goto out;
+	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	if (bpf_map_delete_batch(fd, snap.taken, &count, NULL)) {
+		/* stopped at a key already gone: the others one by one */
+		for (size_t i = count + 1; i < snap.ntaken; i++)
+			if (bpf_map_delete_elem(fd, &snap.taken[i]) == 0)
+				count++;
+	}
+	pc.reqs_taken_since += count;
+out:
+	snap.valid = false;
+	snap.ntaken = 0;
+}
+
+/* The request's record from the drain's copy: 0, -ENOENT (none: it read no file), or 1 (ask). */
+static int snap_take(const struct o11y_pc_req_key *key, uint64_t end_mono, struct o11y_pc_req *out)
+{
+	if (!snap.valid || !end_mono || end_mono >= snap.t)
+		return 1;
+	if (!snap.n)
+		return -ENOENT;
+	for (size_t j = snap_slot(key); snap.index[j]; j = (j + 1) & (snap.nindex - 1)) {
+		size_t i = snap.index[j] - 1;
+
+		if (snap.keys[i].conn_id == key->conn_id && snap.keys[i].req_ts == key->req_ts) {
+			*out = snap.vals[i];
+			snap.taken[snap.ntaken++] = *key;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
+		       struct o11y_pc_req *out, struct o11y_pc_path *paths)
 {
 	struct o11y_pc_req_key key = {.conn_id = conn_id, .req_ts = req_ts};
-	int fd;
+	int fd, err;
 
 	if (!pc.skel || !pc.requests)
 		return -ENOENT;
-	if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
-	    pc.reqs_resolved + pc.reqs_taken_since)
-		return -ENOENT;
-	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
-	if (bpf_map_lookup_and_delete_elem(fd, &key, out))
-		return -errno;
-	pc.reqs_taken_since++;
+	err = snap_take(&key, end_mono, out);
+	if (err < 0)
+		return err;
+	if (err > 0) {
+		if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
+		    pc.reqs_resolved + pc.reqs_taken_since + snap.ntaken)
+			return -ENOENT;
+		fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+		if (bpf_map_lookup_and_delete_elem(fd, &key, out))
+			return -errno;
+		pc.reqs_taken_since++;
+	}
 	for (unsigned i = 0; i < out->nfiles && i < O11Y_PC_REQ_FILES; i++)
 		path_of(out->files[i].path_id, &paths[i]);
 	return 0;

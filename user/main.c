@@ -72,7 +72,8 @@ static int conn_state(void *ctx, uint64_t conn_id, uint64_t *last_send_ts, uint6
 }
 
 /* The page-cache record of a request that ends (user/pagecache.h). */
-static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
+static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
+			   struct http_span *s)
 {
 	static struct o11y_pc_req r; /* main thread only */
 	static struct o11y_pc_path paths[O11Y_PC_REQ_FILES];
@@ -80,7 +81,7 @@ static void span_pagecache(void *ctx, uint64_t conn_id, uint64_t req_ts, struct 
 	(void)ctx;
 	if (!pagecache_running())
 		return;
-	if (pagecache_req_take(conn_id, req_ts, &r, paths) == 0)
+	if (pagecache_req_take(conn_id, req_ts, end_mono, &r, paths) == 0)
 		pc_req_to_span(&r, paths, s);
 	else
 		s->has_page_cache = true; /* measured: no file read through the page cache */
@@ -126,10 +127,12 @@ static void drain(struct agent *a)
 	pagecache_tick(proc_mono_ns());
 	if (!a->cap)
 		return;
+	pagecache_reqs_begin(); /* the requests' page-cache records, read in one go */
 	err = http_capture_poll(a->cap);
 	if (err < 0)
 		log_warn("http: ring buffer consume failed: %s", strerror(-err));
 	http_asm_tick(a->asm_, proc_mono_ns());
+	pagecache_reqs_end(); /* the records taken, deleted in one go */
 }
 
 static int run_loop(struct agent *a)

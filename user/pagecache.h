@@ -97,12 +97,18 @@ void pagecache_stop(void);
 /* Main thread, often: folds per-process counters into services at most once a second. */
 void pagecache_tick(uint64_t now_mono_ns);
 /*
- * Main thread: takes (reads and deletes) the kernel record of a request, and the paths of its
- * files (paths[O11Y_PC_REQ_FILES]); -ENOENT when the request read no file through the page
- * cache (or the metrics are off).
+ * Main thread: takes the kernel record of the request that started at req_ts and whose response
+ * ended at end_mono, and the paths of its files (paths[O11Y_PC_REQ_FILES]); -ENOENT when the
+ * request read no file through the page cache (or the metrics are off).
+ * Between pagecache_reqs_begin() and pagecache_reqs_end() (one drain of the HTTP events), a
+ * request that ended before the begin is served from a copy of every record read then with
+ * one syscall, and the records taken are deleted together at the end; others are read and
+ * deleted one by one.
  */
-int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, struct o11y_pc_req *out,
-		       struct o11y_pc_path *paths);
+int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
+		       struct o11y_pc_req *out, struct o11y_pc_path *paths);
+void pagecache_reqs_begin(void);
+void pagecache_reqs_end(void);
 /* Host and per-service totals for the OTLP exporter; *svc freed by the caller. 0 or -errno. */
 int pagecache_snapshot(struct pc_counts *host, struct pc_service **svc, unsigned *n);
 /* The metrics are being collected. */

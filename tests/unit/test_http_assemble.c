@@ -109,15 +109,17 @@ static void test_simple(void **st)
 	assert_non_null(strstr(json, "\"http.response.status_code\":200,\"server.port\":8080"));
 	assert_non_null(strstr(json, "\"status\":\"unset\""));
 	assert_non_null(strstr(json, "\"network.protocol.version\":\"1.1\""));
-	assert_non_null(strstr(json, "\"resource\":{\"service.name\":\"svc100\",\"process.pid\":100,"
-				     "\"process.executable.name\":\"exe100\"}"));
+	assert_non_null(strstr(json,
+			       "\"resource\":{\"service.name\":\"svc100\",\"process.pid\":100,"
+			       "\"process.executable.name\":\"exe100\"}"));
 	http_asm_free(a);
 }
 
 static uint64_t pc_conn, pc_req;
 
 /* the kernel's record of the request: two files, one missed */
-static void pc_fill(void *ctx, uint64_t conn_id, uint64_t req_ts, struct http_span *s)
+static void pc_fill(void *ctx, uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
+		    struct http_span *s)
 {
 	static struct o11y_pc_req r;
 	static struct o11y_pc_path paths[O11Y_PC_REQ_FILES];
@@ -172,7 +174,8 @@ static void test_page_cache(void **st)
 				     "\"o11y.page_cache.hit\":false,\"o11y.page_cache.hits\":8,"
 				     "\"o11y.page_cache.misses\":2"));
 	assert_true(span_format_file_json(&spans[0], 1, json, sizeof(json)) > 0);
-	assert_non_null(strstr(json, "\"file.path\":\"/c/small.t\",\"o11y.file.path_truncated\":true"));
+	assert_non_null(
+	    strstr(json, "\"file.path\":\"/c/small.t\",\"o11y.file.path_truncated\":true"));
 	assert_non_null(strstr(json, "\"o11y.page_cache.hit\":true"));
 	http_asm_free(a);
 }
@@ -231,7 +234,7 @@ static void test_tick_completes_from_kernel_state(void **st)
 	http_asm_tick(a, 100 * MS);
 	assert_int_equal(nspans, 0);
 	k_last = 40 * MS;
-	k_bytes = 40 + 100; /* head (40) and body */
+	k_bytes = 40 + 100;	    /* head (40) and body */
 	http_asm_tick(a, 120 * MS); /* checked less than 50 ms ago: not yet */
 	assert_int_equal(nspans, 0);
 	http_asm_tick(a, 200 * MS);
@@ -274,8 +277,8 @@ static void test_head_interim_chunked(void **st)
 	assert_int_equal(spans[1].status_code, 204);
 	assert_int_equal(spans[1].start_ns, OFFSET + 3 * MS);
 	REQ(a, 7, 6 * MS, "GET /c HTTP/1.1\r\n\r\n");
-	RESP(a, 7, 7 * MS, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
-	     0);
+	RESP(a, 7, 7 * MS,
+	     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", 0);
 	assert_int_equal(nspans, 3);
 	http_asm_free(a);
 }
@@ -283,11 +286,12 @@ static void test_head_interim_chunked(void **st)
 static void test_traceparent_and_filter(void **st)
 {
 	struct http_asm *a = setup();
-	static const uint8_t tid[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
-					 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
 
 	REQ(a, 8, 1 * MS,
-	    "GET / HTTP/1.1\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
+	    "GET / HTTP/1.1\r\ntraceparent: "
+	    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
 	RESP(a, 8, 2 * MS, "HTTP/1.1 503 x\r\nContent-Length: 0\r\n\r\n", 0);
 	assert_int_equal(nspans, 1);
 	assert_true(spans[0].has_parent);
@@ -348,16 +352,16 @@ static void test_record_sizes(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple),
-		cmocka_unit_test(test_pipelined),
-		cmocka_unit_test(test_body_later_ends_at_next_request),
-		cmocka_unit_test(test_tick_completes_from_kernel_state),
-		cmocka_unit_test(test_close_ends_http10_and_drops_unanswered),
-		cmocka_unit_test(test_head_interim_chunked),
-		cmocka_unit_test(test_traceparent_and_filter),
-		cmocka_unit_test(test_not_http),
-		cmocka_unit_test(test_record_sizes),
-		cmocka_unit_test(test_page_cache),
+	    cmocka_unit_test(test_simple),
+	    cmocka_unit_test(test_pipelined),
+	    cmocka_unit_test(test_body_later_ends_at_next_request),
+	    cmocka_unit_test(test_tick_completes_from_kernel_state),
+	    cmocka_unit_test(test_close_ends_http10_and_drops_unanswered),
+	    cmocka_unit_test(test_head_interim_chunked),
+	    cmocka_unit_test(test_traceparent_and_filter),
+	    cmocka_unit_test(test_not_http),
+	    cmocka_unit_test(test_record_sizes),
+	    cmocka_unit_test(test_page_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
