@@ -111,9 +111,24 @@ struct {
 	__type(value, struct pc_path_buf);
 } pc_path_buf SEC(".maps");
 
-/* a kernel pointer as a read-only typed pointer whose fields load directly (Linux 6.2+) */
+/*
+ * Kernel structures are read with plain loads from typed (BTF) pointers: the tp_btf object
+ * (bpf/pagecache.bpf.c, the filemap tracepoints of Linux 6.10+). The kprobe object for older
+ * kernels (bpf/pagecache_kp.bpf.c, Linux 5.11+) defines PC_PROBE_READ: its pointers come from
+ * kprobe arguments, untyped, so every field is read with bpf_probe_read_kernel (slower; the
+ * logic is the same).
+ * PC_CAST: a kernel pointer as a read-only typed pointer (bpf_rdonly_cast, Linux 6.2+).
+ */
+#ifdef PC_PROBE_READ
+#define PC_RD1(p, a) BPF_CORE_READ(p, a)
+#define PC_RD2(p, a, b) BPF_CORE_READ(p, a, b)
+#define PC_CAST(type, p) ((type *)(p))
+#else
+#define PC_RD1(p, a) ((p)->a)
+#define PC_RD2(p, a, b) ((p)->a->b)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define PC_CAST(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+#endif
 
 /*
  * pc_reqs entries ever created, read by the agent through the mapped .bss (no syscall): when
@@ -129,9 +144,9 @@ static __always_inline bool pc_file_wanted(struct inode *inode)
 {
 	unsigned long magic;
 
-	if (!inode || (inode->i_mode & O11Y_S_IFMT) != PC_S_IFREG)
+	if (!inode || (PC_RD1(inode, i_mode) & O11Y_S_IFMT) != PC_S_IFREG)
 		return false;
-	magic = inode->i_sb->s_magic;
+	magic = PC_RD2(inode, i_sb, s_magic);
 	return magic != PC_TMPFS_MAGIC && magic != PC_RAMFS_MAGIC;
 }
 
@@ -196,7 +211,7 @@ static __always_inline struct file *pc_syscall_file(struct task_struct *task, __
 	if (!file)
 		return NULL;
 	file = PC_CAST(struct file, file);
-	if ((__u64)file->f_mapping != mapping)
+	if ((__u64)PC_RD1(file, f_mapping) != mapping)
 		return NULL;
 	return file;
 }
@@ -276,13 +291,13 @@ static __always_inline __u64 pc_file_path(struct task_struct *task, struct inode
 	pb->out.flags = O11Y_PC_PATH_TRUNCATED; /* cleared when the walk reaches the root */
 	file = pc_syscall_file(task, mapping);
 	if (file) {
-		struct vfsmount *vm = file->f_path.mnt;
+		struct vfsmount *vm = PC_RD1(file, f_path.mnt);
 
-		d = file->f_path.dentry;
+		d = PC_RD1(file, f_path.dentry);
 		m = PC_CAST(struct mount, (void *)vm - bpf_core_field_offset(struct mount, mnt));
-		mnt_root = vm->mnt_root;
+		mnt_root = PC_RD1(vm, mnt_root);
 	} else {
-		struct hlist_node *first = inode->i_dentry.first;
+		struct hlist_node *first = PC_RD1(inode, i_dentry.first);
 
 		if (!first)
 			return 0;
@@ -290,33 +305,33 @@ static __always_inline __u64 pc_file_path(struct task_struct *task, struct inode
 			    (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias));
 		pb->out.flags |= O11Y_PC_PATH_NO_MOUNT;
 	}
-	h = pc_mix(0xcbf29ce484222325ULL ^ pb->out.flags, inode->i_ino);
+	h = pc_mix(0xcbf29ce484222325ULL ^ pb->out.flags, PC_RD1(inode, i_ino));
 	for (i = 0; i < O11Y_PC_PATH_DEPTH; i++) {
 		pb->name[i] = PC_NAME_END;
 		if (m && d == mnt_root) {
 			/* the root of a mount: go on from where it is mounted */
-			mp = m->mnt_parent;
+			mp = PC_RD1(m, mnt_parent);
 			if (!mp || mp == m) {
 				pb->out.flags &= ~O11Y_PC_PATH_TRUNCATED;
 				break;
 			}
-			h = pc_mix(h, (__u64)m->mnt_id << 32 | 0xffffffffULL);
-			d = m->mnt_mountpoint;
+			h = pc_mix(h, (__u64)PC_RD1(m, mnt_id) << 32 | 0xffffffffULL);
+			d = PC_RD1(m, mnt_mountpoint);
 			m = mp;
-			mnt_root = mp->mnt.mnt_root;
+			mnt_root = PC_RD1(mp, mnt.mnt_root);
 			if (d == mnt_root) {
 				pb->name[i] = PC_NAME_NONE; /* mounted on its parent's root */
 				continue;
 			}
 		}
-		parent = d->d_parent;
+		parent = PC_RD1(d, d_parent);
 		if (!parent || parent == d) {
 			pb->out.flags &= ~O11Y_PC_PATH_TRUNCATED;
 			break;
 		}
-		h = pc_mix(h, d->d_name.hash_len);
-		pb->name[i] = (__u64)d->d_name.name;
-		pb->len[i] = d->d_name.len;
+		h = pc_mix(h, PC_RD1(d, d_name.hash_len));
+		pb->name[i] = (__u64)PC_RD1(d, d_name.name);
+		pb->len[i] = PC_RD1(d, d_name.len);
 		d = parent;
 	}
 	id = h ? h : 1;
@@ -373,25 +388,24 @@ static __always_inline void pc_account_request(struct task_struct *task, struct 
 	}
 	__sync_fetch_and_add(&r->lookups, lookups);
 	__sync_fetch_and_add(&r->misses, misses);
+	/* the file's entry, or the first free one (indexed by the loop counter: Linux 6.1's
+	 * verifier loses the bounds of a computed index here) */
 	n = r->nfiles;
 	for (i = 0; i < O11Y_PC_REQ_FILES; i++) {
-		if (i >= n)
-			break;
-		if (r->files[i].mapping == mapping) {
+		if (i >= n || r->files[i].mapping == mapping) {
 			f = &r->files[i];
 			break;
 		}
 	}
 	if (!f) {
-		if (n >= O11Y_PC_REQ_FILES) {
-			r->files_dropped = 1;
-			return;
-		}
-		f = &r->files[n & (O11Y_PC_REQ_FILES - 1)];
-		r->nfiles = n + 1;
+		r->files_dropped = 1;
+		return;
+	}
+	if (i >= n) {
+		r->nfiles = i + 1;
 		f->mapping = mapping;
-		f->ino = inode->i_ino;
-		f->dev = inode->i_sb->s_dev;
+		f->ino = PC_RD1(inode, i_ino);
+		f->dev = PC_RD2(inode, i_sb, s_dev);
 		f->path_id = pc_file_path(task, inode, mapping);
 		f->first_ns = bpf_ktime_get_ns();
 		f->last_ns = f->first_ns;
@@ -434,14 +448,14 @@ static __always_inline struct o11y_task *pc_task_get(struct task_struct *task)
 static __always_inline void pc_get_pages(struct address_space *mapping, __u64 index, __u64 last)
 {
 	struct task_struct *task;
-	struct inode *inode = mapping->host;
+	struct inode *inode = PC_RD1(mapping, host);
 	__u64 m = (__u64)mapping, first, n, misses = 0, isize, eof, bytes;
 	struct o11y_pc_task *t;
 	struct o11y_task *s;
 
 	if (!pc_file_wanted(inode))
 		return;
-	isize = inode->i_size;
+	isize = PC_RD1(inode, i_size);
 	if (!isize)
 		return;
 	eof = (isize - 1) >> PC_PAGE_SHIFT;
@@ -509,7 +523,7 @@ static __always_inline void pc_added(struct address_space *mapping, __u64 index,
 
 	if (!mapping)
 		return;
-	inode = mapping->host;
+	inode = PC_RD1(mapping, host);
 	if (!pc_file_wanted(inode))
 		return;
 	s = pc_task_get(task);
@@ -553,7 +567,7 @@ static __always_inline void pc_added(struct address_space *mapping, __u64 index,
 static __always_inline void pc_fault(struct address_space *mapping, __u64 index)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct inode *inode = mapping->host;
+	struct inode *inode = PC_RD1(mapping, host);
 	__u64 m = (__u64)mapping;
 	struct o11y_pc_task *t;
 	struct o11y_task *s;

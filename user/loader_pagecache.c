@@ -23,29 +23,47 @@
 #include "log.h"
 #include "pagecache.h"
 #include "pagecache.skel.h"
+#include "pagecache_kp.skel.h"
 #include "proc.h"
 
 #define TICK_NS 1000000000ULL /* per-process counters folded into services once a second */
 
 /*
- * The programs; the first two are needed for any count, the fault one only for mmap, the exit
- * one (every kernel has it) keeps the counts of threads that exit.
+ * The programs, by what they attach to: the tracepoint object (Linux 6.10+) or the kprobe one
+ * (older kernels, where kprobes can attach). The first two are needed for any count, the
+ * fault one only for mmap, the exit one (every kernel has it) keeps the counts of threads
+ * that exit.
  */
+enum { PC_GET_PAGES, PC_ADDED, PC_FAULT, PC_EXIT, PC_NPROGS };
 static const struct {
-	const char *prog;
-	const char *tp;
+	const char *tp;	     /* the tracepoint (tracepoint object, and both for added/exit) */
+	const char *tp_prog; /* its program in either object */
+	const char *kfunc;   /* the function the kprobe object attaches to instead */
+	const char *kp_prog;
 	bool required;
-} pc_progs[] = {
-    {"tp_btf_mm_filemap_get_pages", "mm_filemap_get_pages", true},
-    {"tp_btf_mm_filemap_add_to_page_cache", "mm_filemap_add_to_page_cache", true},
-    {"tp_btf_mm_filemap_fault", "mm_filemap_fault", false},
-    {"tp_btf_sched_process_exit", "sched_process_exit", true},
+} pc_progs[PC_NPROGS] = {
+    [PC_GET_PAGES] = {"mm_filemap_get_pages", "tp_btf_mm_filemap_get_pages", "filemap_get_pages",
+		      "kp_filemap_get_pages", true},
+    [PC_ADDED] = {"mm_filemap_add_to_page_cache", "tp_btf_mm_filemap_add_to_page_cache", NULL, NULL,
+		  true},
+    [PC_FAULT] = {"mm_filemap_fault", "tp_btf_mm_filemap_fault", "filemap_fault",
+		  "kp_filemap_fault", false},
+    [PC_EXIT] = {"sched_process_exit", "tp_btf_sched_process_exit", NULL, NULL, true},
 };
-#define PC_NPROGS (sizeof(pc_progs) / sizeof(pc_progs[0]))
+
+/* The loaded object, tracepoint or kprobe: the same maps and iterator either way. */
+struct pc_obj {
+	struct pagecache_bpf *tp;
+	struct pagecache_kp_bpf *kp;
+	struct bpf_object *obj;
+	struct bpf_map *host, *tgid, *reqs, *paths, *errors, *task_state;
+	struct bpf_program *iter;
+	__u64 *reqs_created; /* pc_reqs_created in the mapped .bss */
+};
 
 static struct {
-	pthread_mutex_t lock; /* guards skel, agg and host against exporter threads */
-	struct pagecache_bpf *skel;
+	pthread_mutex_t lock; /* guards o, agg and host against exporter threads */
+	struct pc_obj o;
 	struct bpf_link *links[PC_NPROGS];
 	struct bpf_link *iter; /* pc_iter_threads, attached once, read once a tick */
 	struct pc_agg *agg;
@@ -81,8 +99,7 @@ static int read_host(void)
 	v = calloc(pc.ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map__lookup_elem(pc.skel->maps.pc_host, &zero, sizeof(zero), v,
-				 sizeof(*v) * pc.ncpus, 0)) {
+	if (bpf_map__lookup_elem(pc.o.host, &zero, sizeof(zero), v, sizeof(*v) * pc.ncpus, 0)) {
 		err = -errno;
 		goto out;
 	}
@@ -117,7 +134,7 @@ static int write_prom(struct prom_buf *b, void *ctx)
 		uint64_t v[O11Y_ERR__MAX];
 
 		pthread_mutex_lock(&pc.lock);
-		err = pc.skel ? loader_sum_errors(bpf_map__fd(pc.skel->maps.errors), v) : -ESRCH;
+		err = pc.o.obj ? loader_sum_errors(bpf_map__fd(pc.o.errors), v) : -ESRCH;
 		pthread_mutex_unlock(&pc.lock);
 		if (!err)
 			loader_write_errors(
@@ -141,93 +158,188 @@ static void detach(void)
 	pc.iter = NULL;
 }
 
+static void obj_destroy(struct pc_obj *o)
+{
+	pagecache_bpf__destroy(o->tp);
+	pagecache_kp_bpf__destroy(o->kp);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Is the second parameter of the kernel's filemap_get_pages an iov_iter (before 6.3)? */
+static bool get_pages_takes_iter(const struct btf *vmlinux)
+{
+	int id = btf__find_by_name_kind(vmlinux, "filemap_get_pages", BTF_KIND_FUNC);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	const struct btf_param *p;
+
+	t = t ? btf__type_by_id(vmlinux, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return false;
+	p = btf_params(t);
+	return !strcmp(btf__name_by_offset(vmlinux, p[1].name_off), "iter");
+}
+
+/*
+ * Opens the object this kernel can run: the tracepoint one when it has mm_filemap_get_pages
+ * (and bpf_rdonly_cast, older than it), else the kprobe one when it has filemap_get_pages to
+ * probe. have[] says which programs to load; *kprobes whether it is the kprobe object.
+ */
+static int obj_open(struct pc_obj *o, bool have[PC_NPROGS], bool *kprobes)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool cast, iter = false;
+	int err = 0;
+
+	if (!vmlinux) {
+		log_warn(
+		    "pagecache: no kernel BTF: page-cache hit and miss metrics are unavailable");
+		return -ENOENT;
+	}
+	cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	for (unsigned i = 0; i < PC_NPROGS; i++)
+		have[i] = kernel_has_tp(vmlinux, pc_progs[i].tp);
+	*kprobes = !have[PC_GET_PAGES] || !cast;
+	if (*kprobes) {
+		have[PC_GET_PAGES] =
+		    btf__find_by_name_kind(vmlinux, "filemap_get_pages", BTF_KIND_FUNC) > 0;
+		have[PC_FAULT] =
+		    btf__find_by_name_kind(vmlinux, "filemap_fault", BTF_KIND_FUNC) > 0;
+		iter = get_pages_takes_iter(vmlinux);
+	}
+	btf__free(vmlinux);
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		if (!have[i] && pc_progs[i].required) {
+			log_warn("pagecache: this kernel has no %s %s: page-cache hit and miss "
+				 "metrics are unavailable",
+				 *kprobes && pc_progs[i].kfunc ? "function" : "tracepoint",
+				 *kprobes && pc_progs[i].kfunc ? pc_progs[i].kfunc
+							       : pc_progs[i].tp);
+			return -ENOENT;
+		}
+	}
+	if (*kprobes) {
+		o->kp = pagecache_kp_bpf__open();
+		if (!o->kp)
+			return -errno;
+		o->kp->rodata->cfg_pc_self_tgid = getpid();
+		o->kp->rodata->cfg_pc_gp_iter = iter;
+		o->obj = o->kp->obj;
+		o->host = o->kp->maps.pc_host;
+		o->tgid = o->kp->maps.pc_tgid;
+		o->reqs = o->kp->maps.pc_reqs;
+		o->paths = o->kp->maps.pc_paths;
+		o->errors = o->kp->maps.errors;
+		o->task_state = o->kp->maps.task_state;
+		o->iter = o->kp->progs.pc_iter_threads;
+	} else {
+		o->tp = pagecache_bpf__open();
+		if (!o->tp)
+			return -errno;
+		o->tp->rodata->cfg_pc_self_tgid = getpid();
+		o->obj = o->tp->obj;
+		o->host = o->tp->maps.pc_host;
+		o->tgid = o->tp->maps.pc_tgid;
+		o->reqs = o->tp->maps.pc_reqs;
+		o->paths = o->tp->maps.pc_paths;
+		o->errors = o->tp->maps.errors;
+		o->task_state = o->tp->maps.task_state;
+		o->iter = o->tp->progs.pc_iter_threads;
+	}
+	for (unsigned i = 0; i < PC_NPROGS; i++) {
+		const char *name =
+		    *kprobes && pc_progs[i].kp_prog ? pc_progs[i].kp_prog : pc_progs[i].tp_prog;
+		struct bpf_program *p = bpf_object__find_program_by_name(o->obj, name);
+
+		if (p && !have[i]) {
+			bpf_program__set_autoload(p, false);
+			log_info("pagecache: no %s %s: mmap faults are not counted",
+				 *kprobes ? "function" : "tracepoint",
+				 *kprobes ? pc_progs[i].kfunc : pc_progs[i].tp);
+		}
+	}
+	return err;
+}
+
+static int obj_load(struct pc_obj *o, bool requests)
+{
+	int err;
+
+	if (o->kp) {
+		o->kp->rodata->cfg_pc_requests = requests;
+		err = pagecache_kp_bpf__load(o->kp);
+		if (!err)
+			o->reqs_created = &o->kp->bss->pc_reqs_created;
+	} else {
+		o->tp->rodata->cfg_pc_requests = requests;
+		err = pagecache_bpf__load(o->tp);
+		if (!err)
+			o->reqs_created = &o->tp->bss->pc_reqs_created;
+	}
+	return err;
+}
+
 int pagecache_start(struct http_capture *cap)
 {
-	struct btf *vmlinux;
-	bool have[PC_NPROGS], have_cast;
+	bool have[PC_NPROGS], kprobes;
 	int err, fd;
 
 	if (!pagecache_cfg_enabled) {
 		log_info("pagecache: off (--no-page-cache-metrics)");
 		return 0;
 	}
-	/* 1. which filemap tracepoints the kernel has (mm_filemap_get_pages: Linux 6.x) */
-	vmlinux = btf__load_vmlinux_btf();
-	for (unsigned i = 0; i < PC_NPROGS; i++)
-		have[i] = kernel_has_tp(vmlinux, pc_progs[i].tp);
-	/* the path walk's typed loads (Linux 6.2+, older than every filemap tracepoint we use) */
-	have_cast =
-	    vmlinux && btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	if (have[0] && !have_cast) {
-		log_warn(
-		    "pagecache: this kernel has no bpf_rdonly_cast kfunc: page-cache hit and miss "
-		    "metrics are unavailable");
-		return 0;
-	}
-	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		if (!have[i] && pc_progs[i].required) {
-			log_warn("pagecache: this kernel has no filemap:%s tracepoint: page-cache "
-				 "hit and miss metrics are unavailable",
-				 pc_progs[i].tp);
-			return 0;
-		}
-	}
 	pc.ncpus = libbpf_num_possible_cpus();
 	if (pc.ncpus <= 0)
 		return pc.ncpus ? pc.ncpus : -EINVAL;
 
-	/* 2. open, keep what the kernel has, share task_state with the HTTP capture */
-	pc.skel = pagecache_bpf__open();
-	if (!pc.skel) {
-		err = -errno;
+	/* 1. the object this kernel can run; share task_state with the HTTP capture */
+	err = obj_open(&pc.o, have, &kprobes);
+	if (err == -ENOENT)
+		return 0; /* said why */
+	if (err) {
 		log_error("pagecache: cannot open BPF object: %s", strerror(-err));
-		return err;
-	}
-	pc.skel->rodata->cfg_pc_self_tgid = getpid();
-	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		struct bpf_program *p =
-		    bpf_object__find_program_by_name(pc.skel->obj, pc_progs[i].prog);
-
-		if (p && !have[i]) {
-			bpf_program__set_autoload(p, false);
-			log_info("pagecache: no %s tracepoint: mmap faults are not counted",
-				 pc_progs[i].tp);
-		}
+		goto out_destroy;
 	}
 	fd = cap ? http_capture_task_state_fd(cap) : -1;
 	pc.requests = fd >= 0;
-	pc.skel->rodata->cfg_pc_requests = pc.requests;
 	if (fd >= 0) {
-		err = bpf_map__reuse_fd(pc.skel->maps.task_state, fd);
+		err = bpf_map__reuse_fd(pc.o.task_state, fd);
 		if (err) {
 			log_error("pagecache: cannot share the HTTP task_state map: %s",
 				  strerror(-err));
 			goto out_destroy;
 		}
 	}
-	err = pagecache_bpf__load(pc.skel);
+	err = obj_load(&pc.o, pc.requests);
 	if (err) {
 		log_error("pagecache: loading the BPF programs failed: %s", strerror(-err));
 		goto out_destroy;
 	}
 
-	/* 3. attach each program on its own */
+	/* 2. attach each program on its own */
 	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		struct bpf_program *p;
+		const char *name =
+		    kprobes && pc_progs[i].kp_prog ? pc_progs[i].kp_prog : pc_progs[i].tp_prog;
 
 		if (!have[i])
 			continue;
-		p = bpf_object__find_program_by_name(pc.skel->obj, pc_progs[i].prog);
-		pc.links[i] = bpf_program__attach(p);
+		pc.links[i] = bpf_program__attach(bpf_object__find_program_by_name(pc.o.obj, name));
 		if (!pc.links[i]) {
 			err = -errno;
-			log_error("pagecache: attaching filemap:%s failed: %s", pc_progs[i].tp,
-				  strerror(-err));
+			if (kprobes && pc_progs[i].kfunc) {
+				log_warn(
+				    "pagecache: no filemap_get_pages tracepoint in this kernel and "
+				    "a kprobe on %s cannot attach (%s): page-cache hit and miss "
+				    "metrics are unavailable",
+				    pc_progs[i].kfunc, strerror(-err));
+				err = 0;
+			} else {
+				log_error("pagecache: attaching %s failed: %s", pc_progs[i].tp,
+					  strerror(-err));
+			}
 			goto out_detach;
 		}
 	}
-	pc.iter = bpf_program__attach_iter(pc.skel->progs.pc_iter_threads, NULL);
+	pc.iter = bpf_program__attach_iter(pc.o.iter, NULL);
 	if (!pc.iter) {
 		err = -errno;
 		log_error("pagecache: attaching the task iterator failed: %s", strerror(-err));
@@ -248,9 +360,18 @@ int pagecache_start(struct http_capture *cap)
 		pc.start_unix_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	}
 	pc_set_source(pagecache_snapshot, pc.start_unix_ns);
-	log_info("pagecache: tp_btf filemap:mm_filemap_get_pages/add_to_page_cache%s; "
-		 "per-request attribution %s",
-		 have[2] ? "/fault" : "", pc.requests ? "on" : "off (no HTTP capture)");
+	if (kprobes)
+		log_info(
+		    "pagecache: kprobes on filemap_get_pages%s (no filemap:mm_filemap_get_pages "
+		    "tracepoint in this kernel), tp_btf filemap:mm_filemap_add_to_page_cache; "
+		    "per-request attribution %s",
+		    have[PC_FAULT] ? "/filemap_fault" : "",
+		    pc.requests ? "on" : "off (no HTTP capture)");
+	else
+		log_info("pagecache: tp_btf filemap:mm_filemap_get_pages/add_to_page_cache%s; "
+			 "per-request attribution %s",
+			 have[PC_FAULT] ? "/fault" : "",
+			 pc.requests ? "on" : "off (no HTTP capture)");
 	return 0;
 
 out_agg:
@@ -259,14 +380,13 @@ out_agg:
 out_detach:
 	detach();
 out_destroy:
-	pagecache_bpf__destroy(pc.skel);
-	pc.skel = NULL;
+	obj_destroy(&pc.o);
 	return err;
 }
 
 bool pagecache_running(void)
 {
-	return pc.skel != NULL;
+	return pc.o.obj != NULL;
 }
 
 /* The service a process belongs to: what spans say (main thread), else its kernel comm. */
@@ -338,7 +458,7 @@ static int sum_cmp(const void *a, const void *b)
  */
 static int read_threads(struct proc_sums *out)
 {
-	int fd = bpf_map__fd(pc.skel->maps.pc_tgid), ifd;
+	int fd = bpf_map__fd(pc.o.tgid), ifd;
 	struct o11y_pc_thread *recs;
 	struct o11y_pc_tgid v;
 	__u32 key, next, *prev = NULL;
@@ -417,7 +537,7 @@ static void fold_procs(void)
 		service_of(p.tgid, p.comm, service, sizeof(service));
 		pc_agg_proc(pc.agg, p.tgid, service, p.lookups, p.misses);
 		if (p.gone) {
-			bpf_map_delete_elem(bpf_map__fd(pc.skel->maps.pc_tgid), &p.tgid);
+			bpf_map_delete_elem(bpf_map__fd(pc.o.tgid), &p.tgid);
 			pc_agg_forget(pc.agg, p.tgid);
 		}
 	}
@@ -435,10 +555,10 @@ static void fold_procs(void)
 static void recount_reqs(void)
 {
 	struct o11y_pc_req_key key, next, stale[64];
-	uint64_t created = __atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE);
+	uint64_t created = __atomic_load_n(pc.o.reqs_created, __ATOMIC_ACQUIRE);
 	uint64_t n = 0, now;
 	unsigned nstale = 0;
-	int fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	int fd = bpf_map__fd(pc.o.reqs);
 	void *prev = NULL;
 	static struct o11y_pc_req r;
 
@@ -468,7 +588,7 @@ static void recount_reqs(void)
 
 void pagecache_tick(uint64_t now)
 {
-	if (!pc.skel || now < pc.last_tick + TICK_NS)
+	if (!pc.o.obj || now < pc.last_tick + TICK_NS)
 		return;
 	pc.last_tick = now;
 	if (pc.requests)
@@ -485,7 +605,7 @@ int pagecache_snapshot(struct pc_counts *host, struct pc_service **svc, unsigned
 	*svc = NULL;
 	*n = 0;
 	pthread_mutex_lock(&pc.lock);
-	if (!pc.skel) {
+	if (!pc.o.obj) {
 		err = -ESRCH;
 		goto out;
 	}
@@ -519,7 +639,7 @@ static void path_of(uint64_t id, struct o11y_pc_path *out)
 		*out = path_cache[slot].path;
 		return;
 	}
-	if (bpf_map_lookup_elem(bpf_map__fd(pc.skel->maps.pc_paths), &id, out)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(pc.o.paths), &id, out)) {
 		memset(out, 0, sizeof(*out));
 		return;
 	}
@@ -583,15 +703,15 @@ void pagecache_reqs_begin(void)
 
 	snap.valid = false;
 	snap.n = snap.ntaken = 0;
-	if (!pc.skel || !pc.requests)
+	if (!pc.o.obj || !pc.requests)
 		return;
 	snap.t = proc_mono_ns();
-	if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
+	if (__atomic_load_n(pc.o.reqs_created, __ATOMIC_ACQUIRE) <=
 	    pc.reqs_resolved + pc.reqs_taken_since) {
 		snap.valid = true; /* no record exists: nothing to read */
 		return;
 	}
-	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	fd = bpf_map__fd(pc.o.reqs);
 	for (;;) {
 		if (snap.cap - snap.n < 64 && snap_grow())
 			return;
@@ -630,9 +750,9 @@ void pagecache_reqs_end(void)
 	__u32 count = (__u32)snap.ntaken;
 	int fd;
 
-	if (!pc.skel || !snap.ntaken)
+	if (!pc.o.obj || !snap.ntaken)
 		goto out;
-	fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+	fd = bpf_map__fd(pc.o.reqs);
 	if (bpf_map_delete_batch(fd, snap.taken, &count, NULL)) {
 		/* stopped at a key already gone: the others one by one */
 		for (size_t i = count + 1; i < snap.ntaken; i++)
@@ -670,16 +790,16 @@ int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
 	struct o11y_pc_req_key key = {.conn_id = conn_id, .req_ts = req_ts};
 	int fd, err;
 
-	if (!pc.skel || !pc.requests)
+	if (!pc.o.obj || !pc.requests)
 		return -ENOENT;
 	err = snap_take(&key, end_mono, out);
 	if (err < 0)
 		return err;
 	if (err > 0) {
-		if (__atomic_load_n(&pc.skel->bss->pc_reqs_created, __ATOMIC_ACQUIRE) <=
+		if (__atomic_load_n(pc.o.reqs_created, __ATOMIC_ACQUIRE) <=
 		    pc.reqs_resolved + pc.reqs_taken_since + snap.ntaken)
 			return -ENOENT;
-		fd = bpf_map__fd(pc.skel->maps.pc_reqs);
+		fd = bpf_map__fd(pc.o.reqs);
 		if (bpf_map_lookup_and_delete_elem(fd, &key, out))
 			return -errno;
 		pc.reqs_taken_since++;
@@ -691,18 +811,18 @@ int pagecache_req_take(uint64_t conn_id, uint64_t req_ts, uint64_t end_mono,
 
 void pagecache_stop(void)
 {
-	struct pagecache_bpf *skel;
+	struct pc_obj o;
 
-	if (!pc.skel)
+	if (!pc.o.obj)
 		return;
 	pc_set_source(NULL, 0);
 	pthread_mutex_lock(&pc.lock);
 	fold_procs();
-	skel = pc.skel;
-	pc.skel = NULL;
+	o = pc.o;
+	memset(&pc.o, 0, sizeof(pc.o));
 	pthread_mutex_unlock(&pc.lock);
 	detach();
-	pagecache_bpf__destroy(skel);
+	obj_destroy(&o);
 	pc_agg_free(pc.agg);
 	pc.agg = NULL;
 }

@@ -7,8 +7,10 @@
 # POST with a body, HEAD, IPv6); the spans, the agent's log and its exit status come back on
 # the serial console and are checked here: exact spans, syscall tracepoints chosen, no
 # kernel-side failures, exit status 0. The agent runs twice in the same boot, without and with
-# the host metrics (bpf/host.bpf.c). The kernel image is cached in .output/kernel-6.1/, which
-# also keeps the last console log.
+# the host metrics (bpf/host.bpf.c). A third run checks the page-cache counts through the
+# kprobe object (6.1 has no filemap:mm_filemap_get_pages): a 4 MiB file on a vfat loop mount,
+# read cold and cached by cat and by nginx. The kernel image and the modules that takes are
+# cached in .output/kernel-6.1/, which also keeps the last console log.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${O11Y_AGENT:-build/o11y-ebpf} # O11Y_AGENT: another build to try
@@ -33,8 +35,11 @@ BUSYBOX=/bin/busybox # from busybox-static: no libraries to copy
 [ -x "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 ||
 	fail "$BUSYBOX is not the static busybox: run 'make deps' (busybox-static)"
 
-# 1. the kernel: the 6.1 image linux-image-amd64 depends on; only vmlinuz is kept
-if [ ! -s "$CACHE/vmlinuz" ]; then
+# 1. the kernel: the 6.1 image linux-image-amd64 depends on; vmlinuz and the modules a vfat
+# loop mount needs are kept
+MODS="drivers/block/loop.ko fs/fat/fat.ko fs/fat/vfat.ko fs/nls/nls_cp437.ko fs/nls/nls_ascii.ko"
+have_mods() { for m in $MODS; do [ -s "$CACHE/modules/$(basename "$m")" ] || return 1; done; }
+if [ ! -s "$CACHE/vmlinuz" ] || ! have_mods; then
 	pkgname() {
 		apt-cache depends linux-image-amd64 2>/dev/null |
 			sed -n 's/^ *Depends: \(linux-image-6\.1\.[0-9.]*-[0-9]*-amd64\)$/\1/p' | head -1
@@ -47,16 +52,20 @@ if [ ! -s "$CACHE/vmlinuz" ]; then
 		fail "apt-get download $pkg failed"
 	mkdir -p "$TMP/deb" "$CACHE"
 	dpkg-deb --fsys-tarfile "$TMP"/"$pkg"_*.deb |
-		tar -x -C "$TMP/deb" --wildcards './boot/vmlinuz-*'
+		tar -x -C "$TMP/deb" --wildcards './boot/vmlinuz-*' \
+			$(for m in $MODS; do echo "./lib/modules/*/kernel/$m"; done)
 	rm -f "$TMP"/*.deb
 	echo "$pkg" >"$CACHE/package"
 	mv "$TMP"/deb/boot/vmlinuz-* "$CACHE/vmlinuz"
+	mkdir -p "$CACHE/modules"
+	for m in $MODS; do mv "$TMP"/deb/lib/modules/*/kernel/"$m" "$CACHE/modules/"; done
 fi
 echo "kernel: $(cat "$CACHE/package") ($(elapsed) s)"
 
 # 2. the initramfs: busybox, the agent, nginx, their libraries (with their paths) and loader
 R=$TMP/root
-mkdir -p "$R"/{bin,dev,etc,proc,sys,tmp,www}
+mkdir -p "$R"/{bin,dev,etc,proc,sys,tmp,www,mnt,modules}
+cp "$CACHE"/modules/*.ko "$R/modules/"
 cp "$BUSYBOX" "$R/bin/busybox"
 cp "$BIN" "$R/bin/o11y-ebpf"
 cp "$(command -v nginx)" "$R/bin/nginx"
@@ -81,6 +90,7 @@ http {
 		listen 127.0.0.1:8081; listen [::1]:8081;
 		root /www;
 		location = /ret200 { return 200 "ok\n"; }
+		location /pc/ { alias /mnt/; }
 	}
 }
 EOF
@@ -99,6 +109,26 @@ ka='GET /ka.txt HTTP/1.1\r\nHost: t\r\n'
 printf "$ka\r\n$ka\r\n${ka}Connection: close\r\n\r\n" | nc 127.0.0.1 8081 >/dev/null
 for i in 1 2; do wget -q -O /dev/null 'http://[::1]:8081/hello6.txt'; done
 EOF
+# page cache: the 4 MiB file on vfat (1024 pages) read cold, then cached, by cat then nginx
+cat >"$R/bin/pcread" <<'EOF'
+#!/bin/sh
+scrape() { wget -q -O /tmp/pc$1.metrics http://127.0.0.1:9100/metrics; }
+sync
+echo 3 >/proc/sys/vm/drop_caches
+scrape 0
+cat /mnt/big.bin >/dev/null
+scrape 1
+cat /mnt/big.bin >/dev/null
+scrape 2
+echo 3 >/proc/sys/vm/drop_caches
+wget -q -O /dev/null http://127.0.0.1:8081/pc/big.bin
+wget -q -O /dev/null http://127.0.0.1:8081/pc/big.bin
+for i in 0 1 2; do
+	echo "@@ pagecache: scrape $i begin"
+	grep -e '^node_page_cache_hits_total ' -e '^node_page_cache_misses_total ' /tmp/pc$i.metrics
+	echo "@@ pagecache: scrape $i end"
+done
+EOF
 cat >"$R/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -108,14 +138,22 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 ip link set lo up
+for m in loop fat vfat nls_cp437 nls_ascii; do insmod /modules/$m.ko || echo "@@ insmod $m failed"; done
+dd if=/dev/zero of=/tmp/vfat.img bs=1M count=16 2>/dev/null
+mkdosfs /tmp/vfat.img >/dev/null
+mount -t vfat -o loop,umask=022 /tmp/vfat.img /mnt || echo "@@ vfat mount failed"
+dd if=/dev/urandom of=/mnt/big.bin bs=1M count=4 2>/dev/null
 echo
 echo "@@ kernel $(uname -r)"
 nginx -c /etc/nginx.conf -p /tmp -e /tmp/nginx.err || cat /tmp/nginx.err
 
-# one agent run: start, wait until it serves, send the requests, stop it with SIGINT, print
+# one agent run: start, wait until it serves, run its driver (the requests, or the page-cache
+# reads), stop it with SIGINT, print
 run() {
 	name=$1
 	shift
+	driver=requests
+	[ "$name" = pagecache ] && driver=pcread
 	: >/tmp/$name.log
 	o11y-ebpf "$@" >/tmp/$name.spans 2>/tmp/$name.log &
 	pid=$!
@@ -126,7 +164,7 @@ run() {
 		i=$((i + 1))
 	done
 	echo "@@ $name: agent ready after $((i * 100)) ms"
-	requests
+	$driver
 	sleep 1
 	wget -q -O /tmp/$name.metrics http://127.0.0.1:9100/metrics
 	echo "@@ $name: scrape status $?"
@@ -141,10 +179,11 @@ run() {
 }
 run http --print-spans=json --no-ebpf-host-metrics --web.listen-address=127.0.0.1:9100
 run host --print-spans=json --web.listen-address=127.0.0.1:9100
+run pagecache --print-spans=json --no-ebpf-host-metrics --web.listen-address=127.0.0.1:9100
 echo "@@ done"
 poweroff -f
 EOF
-chmod +x "$R/init" "$R/bin/requests"
+chmod +x "$R/init" "$R/bin/requests" "$R/bin/pcread"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$TMP/initrd.gz"
 echo "initramfs: $(du -k "$TMP/initrd.gz" | cut -f1) KiB ($(elapsed) s)"
 
@@ -248,5 +287,59 @@ check_run http assert
 # run is reported, not asserted, until that is fixed: then make it "assert".
 check_run host assert
 echo "-- host: node_ebpf_* series on 6.1: $(grep -c '^node_ebpf_' "$TMP/host.metrics" || true)"
+
+# the page-cache run: kprobe object, exact counts within 2 %, the spans' attributes and paths
+section pagecache log >"$TMP/pagecache.log"
+section pagecache spans >"$TMP/pagecache.spans"
+section pagecache metrics >"$TMP/pagecache.metrics"
+echo "-- pagecache: agent log on 6.1"
+sed 's/^/   /' "$TMP/pagecache.log"
+expect pagecache "agent exit status 0" "grep -q '^@@ pagecache: agent exit status 0\$' '$C'"
+expect pagecache "the kprobe object is used: no mm_filemap_get_pages tracepoint on 6.1" \
+	"grep -q 'pagecache: kprobes on filemap_get_pages/filemap_fault (no filemap:mm_filemap_get_pages' \
+	 '$TMP/pagecache.log'"
+expect pagecache "no page-cache kernel-side failures" \
+	"! grep -q '^o11y_ebpf_pagecache_kernel_errors_total{.*} [1-9]' '$TMP/pagecache.metrics'"
+for i in 0 1 2; do section pagecache "scrape $i" >"$TMP/pc$i.metrics"; done
+python3 - "$TMP" <<'PY' || rc=1
+import json, sys
+tmp = sys.argv[1]
+def counts(i):
+    v = {}
+    for line in open(f"{tmp}/pc{i}.metrics"):
+        k, n = line.split()
+        v[k] = float(n)
+    return v.get("node_page_cache_hits_total", 0), v.get("node_page_cache_misses_total", 0)
+(h0, m0), (h1, m1), (h2, m2) = counts(0), counts(1), counts(2)
+near = lambda v, want: abs(v - want) <= want * 0.02
+fails = 0
+def check(ok, what):
+    global fails
+    print(("ok: pagecache: " if ok else "FAIL: pagecache: ") + what)
+    fails += not ok
+check(near(m1 - m0, 1024) and h1 - h0 <= 20,
+      f"cold cat: {m1 - m0:.0f} misses ~ 1024, {h1 - h0:.0f} hits ~ 0")
+check(near(h2 - h1, 1024) and m2 - m1 <= 20,
+      f"cached cat: {h2 - h1:.0f} hits ~ 1024, {m2 - m1:.0f} misses ~ 0")
+spans = []
+for line in open(f"{tmp}/pagecache.spans"):
+    try:
+        spans.append(json.loads(line))
+    except ValueError:
+        pass
+server = [s for s in spans if s["kind"] == "server"
+          and s["attributes"].get("url.path") == "/pc/big.bin"]
+check(len(server) == 2, f"2 nginx spans for /pc/big.bin (got {len(server)})")
+for s, what, want in zip(server, ("cold", "cached"), ((0, 1024), (1024, 0))):
+    a = s["attributes"]
+    h, m = a.get("o11y.page_cache.hits", -1), a.get("o11y.page_cache.misses", -1)
+    ok = (near(h, want[0]) if want[0] else 0 <= h <= 20) and \
+         (near(m, want[1]) if want[1] else 0 <= m <= 20)
+    check(ok, f"{what} request: hits {h}, misses {m} ~ {want}")
+    kids = [k for k in spans if k["name"] == "file.read" and k["parent_span_id"] == s["span_id"]]
+    paths = [k["attributes"]["file.path"] for k in kids]
+    check(paths == ["/mnt/big.bin"], f"{what} request: one file.read child, path {paths}")
+sys.exit(1 if fails else 0)
+PY
 echo "total $(elapsed) s"
 exit $rc
