@@ -165,6 +165,20 @@ static void obj_destroy(struct pc_obj *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* The maps and iterator of either skeleton (the two have the same names), and our pid. */
+#define PC_OBJ_FROM(o, skel)                                                                       \
+	do {                                                                                       \
+		(skel)->rodata->cfg_pc_self_tgid = getpid();                                       \
+		(o)->obj = (skel)->obj;                                                            \
+		(o)->host = (skel)->maps.pc_host;                                                  \
+		(o)->tgid = (skel)->maps.pc_tgid;                                                  \
+		(o)->reqs = (skel)->maps.pc_reqs;                                                  \
+		(o)->paths = (skel)->maps.pc_paths;                                                \
+		(o)->errors = (skel)->maps.errors;                                                 \
+		(o)->task_state = (skel)->maps.task_state;                                         \
+		(o)->iter = (skel)->progs.pc_iter_threads;                                         \
+	} while (0)
+
 /* Is the second parameter of the kernel's filemap_get_pages an iov_iter (before 6.3)? */
 static bool get_pages_takes_iter(const struct btf *vmlinux)
 {
@@ -179,21 +193,27 @@ static bool get_pages_takes_iter(const struct btf *vmlinux)
 	return !strcmp(btf__name_by_offset(vmlinux, p[1].name_off), "iter");
 }
 
+/* Program i's name in the tracepoint or the kprobe object. */
+static const char *prog_name(unsigned i, bool kprobes)
+{
+	return kprobes && pc_progs[i].kp_prog ? pc_progs[i].kp_prog : pc_progs[i].tp_prog;
+}
+
 /*
  * Opens the object this kernel can run: the tracepoint one when it has mm_filemap_get_pages
  * (and bpf_rdonly_cast, older than it), else the kprobe one when it has filemap_get_pages to
  * probe. have[] says which programs to load; *kprobes whether it is the kprobe object.
+ * 0, -errno, or 1: the metrics are unavailable on this kernel (said why).
  */
 static int obj_open(struct pc_obj *o, bool have[PC_NPROGS], bool *kprobes)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool cast, iter = false;
-	int err = 0;
 
 	if (!vmlinux) {
 		log_warn(
 		    "pagecache: no kernel BTF: page-cache hit and miss metrics are unavailable");
-		return -ENOENT;
+		return 1;
 	}
 	cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	for (unsigned i = 0; i < PC_NPROGS; i++)
@@ -214,41 +234,24 @@ static int obj_open(struct pc_obj *o, bool have[PC_NPROGS], bool *kprobes)
 				 *kprobes && pc_progs[i].kfunc ? "function" : "tracepoint",
 				 *kprobes && pc_progs[i].kfunc ? pc_progs[i].kfunc
 							       : pc_progs[i].tp);
-			return -ENOENT;
+			return 1;
 		}
 	}
 	if (*kprobes) {
 		o->kp = pagecache_kp_bpf__open();
 		if (!o->kp)
 			return -errno;
-		o->kp->rodata->cfg_pc_self_tgid = getpid();
 		o->kp->rodata->cfg_pc_gp_iter = iter;
-		o->obj = o->kp->obj;
-		o->host = o->kp->maps.pc_host;
-		o->tgid = o->kp->maps.pc_tgid;
-		o->reqs = o->kp->maps.pc_reqs;
-		o->paths = o->kp->maps.pc_paths;
-		o->errors = o->kp->maps.errors;
-		o->task_state = o->kp->maps.task_state;
-		o->iter = o->kp->progs.pc_iter_threads;
+		PC_OBJ_FROM(o, o->kp);
 	} else {
 		o->tp = pagecache_bpf__open();
 		if (!o->tp)
 			return -errno;
-		o->tp->rodata->cfg_pc_self_tgid = getpid();
-		o->obj = o->tp->obj;
-		o->host = o->tp->maps.pc_host;
-		o->tgid = o->tp->maps.pc_tgid;
-		o->reqs = o->tp->maps.pc_reqs;
-		o->paths = o->tp->maps.pc_paths;
-		o->errors = o->tp->maps.errors;
-		o->task_state = o->tp->maps.task_state;
-		o->iter = o->tp->progs.pc_iter_threads;
+		PC_OBJ_FROM(o, o->tp);
 	}
 	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		const char *name =
-		    *kprobes && pc_progs[i].kp_prog ? pc_progs[i].kp_prog : pc_progs[i].tp_prog;
-		struct bpf_program *p = bpf_object__find_program_by_name(o->obj, name);
+		struct bpf_program *p =
+		    bpf_object__find_program_by_name(o->obj, prog_name(i, *kprobes));
 
 		if (p && !have[i]) {
 			bpf_program__set_autoload(p, false);
@@ -257,7 +260,7 @@ static int obj_open(struct pc_obj *o, bool have[PC_NPROGS], bool *kprobes)
 				 *kprobes ? pc_progs[i].kfunc : pc_progs[i].tp);
 		}
 	}
-	return err;
+	return 0;
 }
 
 static int obj_load(struct pc_obj *o, bool requests)
@@ -293,8 +296,8 @@ int pagecache_start(struct http_capture *cap)
 
 	/* 1. the object this kernel can run; share task_state with the HTTP capture */
 	err = obj_open(&pc.o, have, &kprobes);
-	if (err == -ENOENT)
-		return 0; /* said why */
+	if (err > 0)
+		return 0; /* unavailable here, said why */
 	if (err) {
 		log_error("pagecache: cannot open BPF object: %s", strerror(-err));
 		goto out_destroy;
@@ -317,12 +320,10 @@ int pagecache_start(struct http_capture *cap)
 
 	/* 2. attach each program on its own */
 	for (unsigned i = 0; i < PC_NPROGS; i++) {
-		const char *name =
-		    kprobes && pc_progs[i].kp_prog ? pc_progs[i].kp_prog : pc_progs[i].tp_prog;
-
 		if (!have[i])
 			continue;
-		pc.links[i] = bpf_program__attach(bpf_object__find_program_by_name(pc.o.obj, name));
+		pc.links[i] = bpf_program__attach(
+		    bpf_object__find_program_by_name(pc.o.obj, prog_name(i, kprobes)));
 		if (!pc.links[i]) {
 			err = -errno;
 			if (kprobes && pc_progs[i].kfunc) {
