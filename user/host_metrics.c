@@ -152,7 +152,7 @@ int host_metrics_write(struct prom_buf *b, const struct host_snapshot *s)
 	prom_family(b, "o11y_ebpf_host_kernel_errors_total", "counter",
 		    "Failures in the host metrics BPF programs, by reason (each loses a "
 		    "measurement).");
-	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
+	for (unsigned i = 0; i < O11Y_ERR_USER_MAX; i++) {
 		const char *const labels[] = {"reason", err_names[i], NULL};
 
 		prom_sample(b, "o11y_ebpf_host_kernel_errors_total", labels, (double)s->errors[i]);

@@ -41,7 +41,7 @@ struct host_snapshot {
 	struct o11y_hist runq;
 	struct o11y_hist tcp_connect;
 	__u64 counters[O11Y_HOST_CTR__MAX];
-	__u64 errors[O11Y_ERR__MAX];
+	__u64 errors[O11Y_ERR_USER_MAX]; /* [O11Y_ERR_SKIPPED]: skipped program runs */
 	unsigned n_blk;
 	struct host_blk_series blk[O11Y_BLK_MAX_DISKS];
 };

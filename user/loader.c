@@ -257,7 +257,7 @@ void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
 	static const char *const names[] = O11Y_ERR_NAMES;
 
 	prom_family(b, name, "counter", help);
-	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
+	for (unsigned i = 0; i < O11Y_ERR_USER_MAX; i++) {
 		const char *labels[] = {"reason", names[i], NULL};
 
 		prom_sample(b, name, labels, (double)v[i]);
@@ -266,7 +266,7 @@ void loader_write_errors(struct prom_buf *b, const char *name, const char *help,
 
 static int write_lost(struct prom_buf *b, void *ctx)
 {
-	uint64_t v[O11Y_ERR__MAX];
+	uint64_t v[O11Y_ERR_USER_MAX];
 	int err;
 
 	err = http_capture_errors(ctx, v);
@@ -373,7 +373,25 @@ int http_capture_conn(struct http_capture *c, uint64_t conn_id, uint64_t *last_s
 	return 0;
 }
 
-int loader_sum_errors(int map_fd, uint64_t *out)
+uint64_t loader_skipped_runs(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(p, obj)
+	{
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
+int loader_sum_errors(int map_fd, struct bpf_object *obj, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *vals;
@@ -391,12 +409,13 @@ int loader_sum_errors(int map_fd, uint64_t *out)
 			out[k] += vals[i];
 	}
 	free(vals);
+	out[O11Y_ERR_SKIPPED] = loader_skipped_runs(obj);
 	return 0;
 }
 
 int http_capture_errors(struct http_capture *c, uint64_t *out)
 {
-	return loader_sum_errors(bpf_map__fd(c->skel->maps.errors), out);
+	return loader_sum_errors(bpf_map__fd(c->skel->maps.errors), c->skel->obj, out);
 }
 
 int http_capture_task_state_fd(const struct http_capture *c)
@@ -412,11 +431,11 @@ const char *http_capture_mechanism(const struct http_capture *c)
 void loader_log_lost(struct http_capture *c)
 {
 	static const char *const names[] = O11Y_ERR_NAMES;
-	uint64_t v[O11Y_ERR__MAX], total = 0;
+	uint64_t v[O11Y_ERR_USER_MAX], total = 0;
 
 	if (http_capture_errors(c, v))
 		return;
-	for (unsigned i = 0; i < O11Y_ERR__MAX; i++) {
+	for (unsigned i = 0; i < O11Y_ERR_USER_MAX; i++) {
 		if (v[i])
 			log_warn("http: %llu kernel-side failures: %s", (unsigned long long)v[i],
 				 names[i]);

@@ -30,11 +30,17 @@ int http_capture_poll(struct http_capture *c);
 int http_capture_conn(struct http_capture *c, uint64_t conn_id, uint64_t *last_send_ts,
 		      uint64_t *resp_bytes);
 struct prom_buf;
-/* Sums a BPF object's per-CPU `errors` array (map_fd) into out[O11Y_ERR__MAX]. 0 or -errno. */
-int loader_sum_errors(int map_fd, uint64_t *out);
-/* Writes v[O11Y_ERR__MAX] as the counter family `name`, one series per reason. */
+struct bpf_object;
+/*
+ * out[O11Y_ERR_USER_MAX]: an object's per-CPU `errors` array (map_fd) summed over CPUs, and
+ * its programs' skipped runs (loader_skipped_runs) in out[O11Y_ERR_SKIPPED]. 0 or -errno.
+ */
+int loader_sum_errors(int map_fd, struct bpf_object *obj, uint64_t *out);
+/* Runs of obj's programs the kernel skipped (bpf_prog_info.recursion_misses, Linux 5.12+). */
+uint64_t loader_skipped_runs(struct bpf_object *obj);
+/* Writes v[O11Y_ERR_USER_MAX] as the counter family `name`, one series per reason. */
 void loader_write_errors(struct prom_buf *b, const char *name, const char *help, const uint64_t *v);
-/* Sums the per-CPU failure counters into out[O11Y_ERR__MAX]. */
+/* The HTTP capture's failure counters, out[O11Y_ERR_USER_MAX] (loader_sum_errors). */
 int http_capture_errors(struct http_capture *c, uint64_t *out);
 const char *http_capture_mechanism(const struct http_capture *c);
 /* fd of the task_state task storage (which request each thread serves), for the page cache */

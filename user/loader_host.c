@@ -145,6 +145,7 @@ static int read_snapshot(struct host_snapshot *s)
 		    read_percpu_u64s(bpf_map__fd(skel->maps.host_counters), &i, &s->counters[i], 1);
 	for (__u32 i = 0; !err && i < O11Y_ERR__MAX; i++)
 		err = read_percpu_u64s(bpf_map__fd(skel->maps.errors), &i, &s->errors[i], 1);
+	s->errors[O11Y_ERR_SKIPPED] = loader_skipped_runs(skel->obj);
 	if (!err)
 		err = read_blk(s);
 	return err;

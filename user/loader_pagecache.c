@@ -131,10 +131,10 @@ static int write_prom(struct prom_buf *b, void *ctx)
 	err = pc_prom_write(b, &host, svc, n);
 	free(svc);
 	if (!err) {
-		uint64_t v[O11Y_ERR__MAX];
+		uint64_t v[O11Y_ERR_USER_MAX];
 
 		pthread_mutex_lock(&pc.lock);
-		err = pc.o.obj ? loader_sum_errors(bpf_map__fd(pc.o.errors), v) : -ESRCH;
+		err = pc.o.obj ? loader_sum_errors(bpf_map__fd(pc.o.errors), pc.o.obj, v) : -ESRCH;
 		pthread_mutex_unlock(&pc.lock);
 		if (!err)
 			loader_write_errors(

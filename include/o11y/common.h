@@ -36,9 +36,17 @@ enum o11y_err {
 	O11Y_ERR__MAX,
 };
 
+/*
+ * Counted by the agent, not in the map: program runs the kernel skipped because the program
+ * was already running on that CPU (interrupted or preempted there): bpf_prog_info's
+ * recursion_misses, summed over an object's programs. Each may lose an event.
+ */
+#define O11Y_ERR_SKIPPED O11Y_ERR__MAX
+#define O11Y_ERR_USER_MAX (O11Y_ERR__MAX + 1)
+
 #define O11Y_ERR_NAMES                                                                             \
 	{                                                                                          \
-		"ringbuf_full", "map_full", "read_user", "read_kernel"                             \
+		"ringbuf_full", "map_full", "read_user", "read_kernel", "skipped"                  \
 	}
 
 #endif

@@ -119,6 +119,7 @@ static struct host_snapshot *snapshot(void)
 	s->counters[O11Y_HOST_EXECS] = 1234;
 	s->counters[O11Y_HOST_EXITS] = 1230;
 	s->errors[O11Y_ERR_MAP_FULL] = 5;
+	s->errors[O11Y_ERR_SKIPPED] = 2;
 	s->n_blk = 2;
 	strcpy(s->blk[0].device, "loop0");
 	s->blk[0].op = O11Y_BLK_WRITE;
@@ -174,7 +175,8 @@ static void test_full_snapshot(void **state)
 	    "o11y_ebpf_host_kernel_errors_total{reason=\"ringbuf_full\"} 0\n"
 	    "o11y_ebpf_host_kernel_errors_total{reason=\"map_full\"} 5\n"
 	    "o11y_ebpf_host_kernel_errors_total{reason=\"read_user\"} 0\n"
-	    "o11y_ebpf_host_kernel_errors_total{reason=\"read_kernel\"} 0\n",
+	    "o11y_ebpf_host_kernel_errors_total{reason=\"read_kernel\"} 0\n"
+	    "o11y_ebpf_host_kernel_errors_total{reason=\"skipped\"} 2\n",
 	};
 	const char *p = b.data + e.len;
 
