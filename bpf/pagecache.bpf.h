@@ -136,7 +136,6 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
  */
 __u64 pc_reqs_created = 0;
 
-const volatile __u32 cfg_pc_self_tgid = 0;
 const volatile __u8 cfg_pc_requests = 1; /* attribute to HTTP requests (the HTTP capture runs) */
 
 /* A regular file whose pages live in the page cache in front of a backing store. */
@@ -368,8 +367,7 @@ static __always_inline void pc_account_request(struct task_struct *task, struct 
 	struct o11y_pc_file *f = NULL;
 	__u32 zero = 0, i, n;
 
-	if ((bpf_get_current_pid_tgid() >> 32) == cfg_pc_self_tgid)
-		return;
+	/* the agent's own threads never serve a request: the HTTP capture skips them */
 	key.conn_id = s->conn_id;
 	key.req_ts = s->req_ts;
 	s->pc.req_ts = s->req_ts;

@@ -165,10 +165,9 @@ static void obj_destroy(struct pc_obj *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* The maps and iterator of either skeleton (the two have the same names), and our pid. */
+/* The maps and iterator of either skeleton (the two have the same names). */
 #define PC_OBJ_FROM(o, skel)                                                                       \
 	do {                                                                                       \
-		(skel)->rodata->cfg_pc_self_tgid = getpid();                                       \
 		(o)->obj = (skel)->obj;                                                            \
 		(o)->host = (skel)->maps.pc_host;                                                  \
 		(o)->tgid = (skel)->maps.pc_tgid;                                                  \
