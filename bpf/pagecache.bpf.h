@@ -468,16 +468,20 @@ static __always_inline void pc_get_pages(struct address_space *mapping, __u64 in
 	t = &s->pc;
 	first = index;
 	/*
-	 * The same read's next pass, or a retry of the same range (sendfile to a full socket
-	 * reads pages, sends none, and reads them again): counted already. A range read again
-	 * from its first page is a retry only within one HTTP request: a thread serving the next
+	 * The same read's next pass, or a retry of part of the range (sendfile to a full socket
+	 * reads pages, sends some or none, and reads the rest again): counted already. The
+	 * merged range keeps its start, so a retry from a page before the latest pass's start
+	 * (a pass that took only the range's last page, then a partial send) is still inside.
+	 * A range read again is a retry only within one HTTP request: a thread serving the next
 	 * request that reads the same file again looks it up again.
 	 */
 	if (t->mapping == m && index >= t->idx && index <= t->last &&
-	    !(index == t->idx && t->req_ts && s->req_ts != t->req_ts)) {
+	    !(t->req_ts && s->req_ts != t->req_ts)) {
 		first = t->last + 1;
 		if (last < t->last)
 			last = t->last;
+	} else {
+		t->idx = index;
 	}
 	if (first <= last && t->cr_mapping == m && t->cr_lo <= first && first < t->cr_hi) {
 		/*
@@ -499,7 +503,6 @@ static __always_inline void pc_get_pages(struct address_space *mapping, __u64 in
 		}
 	}
 	t->mapping = m;
-	t->idx = index;
 	t->last = last;
 	if (first > last)
 		return;
